@@ -18,11 +18,18 @@ CLI = [sys.executable, "-m", "liqo_tutor"]
 REPO = Path(__file__).resolve().parents[1]
 
 
-def tutor(workdir: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+def tutor(
+    workdir: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
     full_env = dict(os.environ)
     full_env.update(env or {})
     return subprocess.run(
-        [*CLI, *args], cwd=workdir, env=full_env, capture_output=True, text=True, timeout=timeout,
+        [*CLI, *args],
+        cwd=workdir,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         stdin=subprocess.DEVNULL,
     )
 
@@ -49,8 +56,9 @@ def workdir(tmp_path: Path, kubectl_bin: str) -> Iterator[Path]:
     wd.mkdir()
     yield wd
     # Never leave a playground behind, whatever the test did.
-    subprocess.run([*CLI, "teardown", "--simulate"], cwd=wd, capture_output=True, timeout=120,
-                   stdin=subprocess.DEVNULL)
+    subprocess.run(
+        [*CLI, "teardown", "--simulate"], cwd=wd, capture_output=True, timeout=120, stdin=subprocess.DEVNULL
+    )
     from liqo_tutor.sim.client import stop
 
     stop(wd / ".liqo-tutor" / "sim")
@@ -86,13 +94,25 @@ def test_full_tutorial_then_status_teardown_and_step_order(workdir: Path) -> Non
     env = dict(os.environ)
     for line in tutor(workdir, "env", "--simulate").stdout.splitlines():
         if line.startswith("export "):
-            key, _, value = line[len("export "):].partition("=")
-            env[key] = subprocess.run(["sh", "-c", f"printf %s {value}"], capture_output=True, text=True).stdout
-    svc = subprocess.run(["kubectl", "get", "services", "-n", "liqo-demo", "--kubeconfig", env["KUBECONFIG_NEWYORK"]],
-                         env=env, capture_output=True, text=True, timeout=60)
+            key, _, value = line[len("export ") :].partition("=")
+            env[key] = subprocess.run(
+                ["sh", "-c", f"printf %s {value}"], capture_output=True, text=True
+            ).stdout
+    svc = subprocess.run(
+        ["kubectl", "get", "services", "-n", "liqo-demo", "--kubeconfig", env["KUBECONFIG_NEWYORK"]],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert svc.returncode == 0 and "flights-service" in svc.stdout, svc.stderr
-    pods = subprocess.run(["kubectl", "get", "pods", "-n", "liqo-demo", "--kubeconfig", env["KUBECONFIG_NEWYORK"]],
-                          env=env, capture_output=True, text=True, timeout=60)
+    pods = subprocess.run(
+        ["kubectl", "get", "pods", "-n", "liqo-demo", "--kubeconfig", env["KUBECONFIG_NEWYORK"]],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert pods.stdout == "" and pods.stderr.strip() == "No resources found in liqo-demo namespace."
 
     down = tutor(workdir, "teardown", "--simulate")

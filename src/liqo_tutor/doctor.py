@@ -1,0 +1,216 @@
+"""Host checks before a real run: Docker and its daemon, kind, kubectl, liqoctl, resources, inotify.
+
+Each check is data (name, status, found, fix). Nothing here knows whether the tools are simulated.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from liqo_tutor.errors import ToolFailed, ToolNotFound, ToolTimeout
+from liqo_tutor.results import CommandResult
+
+__all__ = ["Finding", "Level", "diagnose", "quick"]
+
+Level = str  # "ok" | "warn" | "fail"
+
+# What a two-cluster, two-node-per-cluster Liqo playground needs (kind's and Liqo's requirement pages).
+MIN_DOCKER_MEMORY = 8 * 1024**3
+MIN_DOCKER_CPUS = 4
+KIND_MIN = (0, 20, 0)
+INOTIFY = {"max_user_watches": 524288, "max_user_instances": 512}
+INSTALL = {
+    "docker": "install Docker Engine: https://docs.docker.com/engine/install/",
+    "kind": "install kind: https://kind.sigs.k8s.io/docs/user/quick-start/#installation",
+    "kubectl": "install kubectl: https://kubernetes.io/docs/tasks/tools/",
+    "liqoctl": "install liqoctl: https://docs.liqo.io/en/stable/installation/liqoctl.html",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    status: Level
+    found: str
+    fix: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return asdict(self)
+
+
+Runner = Callable[..., CommandResult]
+
+
+def _run(run: Runner, argv: list[str], env: Mapping[str, str]) -> CommandResult | str:
+    """The command's result, or a short reason why it could not give one."""
+    try:
+        return run(argv, env=env, timeout=20)
+    except ToolNotFound:
+        return "not found on PATH"
+    except ToolTimeout:
+        return "did not answer within 20s"
+    except ToolFailed as err:
+        return (
+            err.result.stderr.strip().splitlines()[-1]
+            if err.result.stderr.strip()
+            else f"exit {err.result.exit_code}"
+        )
+
+
+def _version(text: str) -> tuple[int, int, int] | None:
+    m = re.search(r"v?(\d+)\.(\d+)\.(\d+)", text)
+    return (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
+
+
+def _fmt(v: tuple[int, int, int]) -> str:
+    return "v{}.{}.{}".format(*v)
+
+
+def _docker(run: Runner, env: Mapping[str, str]) -> list[Finding]:
+    out = _run(run, ["docker", "--version"], env)
+    if isinstance(out, str):
+        return [Finding("docker", "fail", out, INSTALL["docker"])]
+    found = [Finding("docker", "ok", out.stdout.strip())]
+    # The reliable probe: exit 0 and a non-empty server version only when the daemon answers.
+    server = _run(run, ["docker", "version", "--format", "{{.Server.Version}}"], env)
+    if isinstance(server, str) or not server.stdout.strip():
+        reason = server if isinstance(server, str) else "no server version"
+        found.append(
+            Finding(
+                "docker daemon",
+                "fail",
+                reason,
+                "start Docker (`sudo systemctl start docker`, or open Docker Desktop) and check that "
+                "your user may use it (`sudo usermod -aG docker $USER`, then log in again)",
+            )
+        )
+        return found
+    found.append(Finding("docker daemon", "ok", f"Docker Engine {server.stdout.strip()}"))
+    info = _run(run, ["docker", "info", "--format", "{{json .}}"], env)
+    if not isinstance(info, str):
+        try:
+            data = json.loads(info.stdout)
+            mem, cpus = int(data.get("MemTotal", 0)), int(data.get("NCPU", 0))
+        except (ValueError, TypeError):
+            mem, cpus = 0, 0
+        if mem:
+            gib = mem / 1024**3
+            ok = mem >= MIN_DOCKER_MEMORY * 0.95
+            found.append(
+                Finding(
+                    "docker memory",
+                    "ok" if ok else "warn",
+                    f"{gib:.1f} GiB",
+                    "" if ok else "give Docker at least 8 GiB for two two-node clusters with Liqo",
+                )
+            )
+        if cpus:
+            ok = cpus >= MIN_DOCKER_CPUS
+            found.append(
+                Finding(
+                    "docker cpus",
+                    "ok" if ok else "warn",
+                    str(cpus),
+                    "" if ok else f"give Docker at least {MIN_DOCKER_CPUS} CPUs",
+                )
+            )
+    return found
+
+
+def _kind(run: Runner, env: Mapping[str, str]) -> Finding:
+    out = _run(run, ["kind", "version"], env)
+    if isinstance(out, str):
+        return Finding("kind", "fail", out, INSTALL["kind"])
+    v = _version(out.stdout)
+    if v is None or v < KIND_MIN:
+        return Finding("kind", "warn", out.stdout.strip(), f"upgrade kind to {_fmt(KIND_MIN)} or newer")
+    return Finding("kind", "ok", out.stdout.strip())
+
+
+def _kubectl(run: Runner, env: Mapping[str, str]) -> Finding:
+    out = _run(run, ["kubectl", "version", "--client", "-o", "json"], env)
+    if isinstance(out, str):
+        return Finding("kubectl", "fail", out, INSTALL["kubectl"])
+    try:
+        version = json.loads(out.stdout)["clientVersion"]["gitVersion"]
+    except (ValueError, KeyError, TypeError):
+        version = out.stdout.strip().splitlines()[0] if out.stdout.strip() else "unknown"
+    return Finding("kubectl", "ok", str(version))
+
+
+def _liqoctl(
+    run: Runner, env: Mapping[str, str], supported: Mapping[str, str], accept: Callable[[str], str | None]
+) -> Finding:
+    out = _run(run, ["liqoctl", "version", "--client"], env)
+    ranges = ", ".join(f"{line}: {spec}" for line, spec in supported.items())
+    if isinstance(out, str):
+        return Finding(
+            "liqoctl", "fail", out, INSTALL["liqoctl"] + (f" (supported: {ranges})" if ranges else "")
+        )
+    text = out.stdout.strip()
+    line = accept(text)
+    if line is None:
+        return Finding(
+            "liqoctl", "fail", text or "no version printed", f"install a supported liqoctl ({ranges})"
+        )
+    return Finding("liqoctl", "ok", f"{text} (Liqo line {line})")
+
+
+def _inotify(proc: Path) -> list[Finding]:
+    found = []
+    for key, want in INOTIFY.items():
+        path = proc / "sys" / "fs" / "inotify" / key
+        try:
+            have = int(path.read_text().strip())
+        except (OSError, ValueError):
+            continue  # not Linux, or not readable: nothing to say
+        status = "ok" if have >= want else "warn"
+        fix = "" if status == "ok" else f"sudo sysctl fs.inotify.{key}={want}"
+        found.append(Finding(f"inotify {key}", status, str(have), fix))
+    return found
+
+
+def _disk(workdir: Path) -> Finding:
+    free = shutil.disk_usage(workdir).free
+    gib = free / 1024**3
+    if gib < 10:
+        return Finding(
+            "free disk",
+            "warn",
+            f"{gib:.1f} GiB in {workdir}",
+            "free at least 10 GiB: kind node images and Liqo images are large (`docker system prune`)",
+        )
+    return Finding("free disk", "ok", f"{gib:.0f} GiB")
+
+
+def quick(run: Runner, env: Mapping[str, str]) -> list[Finding]:
+    """The fast part `run` does before touching anything: tools present and the daemon answering."""
+    findings = [f for f in _docker(run, env) if f.check in ("docker", "docker daemon")]
+    for name in ("kind", "kubectl", "liqoctl"):
+        if shutil.which(name, path=env.get("PATH")) is None:
+            findings.append(Finding(name, "fail", "not found on PATH", INSTALL[name]))
+    return findings
+
+
+def diagnose(
+    run: Runner,
+    env: Mapping[str, str],
+    *,
+    workdir: Path,
+    supported: Mapping[str, str],
+    accept: Callable[[str], str | None],
+    proc: Path = Path("/proc"),
+) -> list[Finding]:
+    """Every check; `accept(version_output)` names the tutorial's Liqo line for a liqoctl, or None."""
+    findings = _docker(run, env)
+    findings.append(_kind(run, env))
+    findings.append(_kubectl(run, env))
+    findings.append(_liqoctl(run, env, supported, accept))
+    findings.extend(_inotify(proc))
+    findings.append(_disk(workdir))
+    return findings

@@ -1,0 +1,80 @@
+"""Named delays of the simulated playground and their profiles (lively demo, realistic, instant)."""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ["DEMO", "REALISTIC", "SPEED_ENV", "REALISTIC_SCALE_ENV", "delay", "speed"]
+
+SPEED_ENV = "LIQO_TUTOR_SIM_SPEED"
+REALISTIC_SCALE_ENV = "LIQO_TUTOR_SIM_REALISTIC_SCALE"
+
+# Lively demo: something visibly happens, nothing makes the user wait long.
+DEMO: dict[str, float] = {
+    "kind_create_step": 0.4,
+    "kind_delete": 0.8,
+    "node_ready": 1.5,
+    "image_pull": 1.0,
+    "pod_start": 0.5,
+    "liqo_install": 2.0,
+    "liqo_pod_start": 1.0,
+    "peer_auth": 1.0,
+    "peer_network": 1.5,
+    "peer_node": 1.5,
+    "virtual_node_ready": 1.0,
+    "offload": 0.8,
+    "reflection": 1.0,
+    "unoffload": 0.8,
+    "unpeer": 1.5,
+    "uninstall": 2.0,
+    "curl": 0.3,
+    "namespace_delete": 0.8,
+    "pod_delete": 0.3,
+    "backoff": 1.0,
+}
+
+# Typical real durations in seconds (reference liqo.md §8, kind-kubectl.md §2.2), before scaling.
+REALISTIC: dict[str, float] = {
+    "kind_create_step": 8.0,     # ~7 steps, 40-90 s per cluster
+    "kind_delete": 10.0,
+    "node_ready": 20.0,
+    "image_pull": 15.0,
+    "pod_start": 3.0,
+    "liqo_install": 90.0,
+    "liqo_pod_start": 20.0,
+    "peer_auth": 20.0,
+    "peer_network": 40.0,
+    "peer_node": 30.0,
+    "virtual_node_ready": 10.0,
+    "offload": 5.0,
+    "reflection": 10.0,
+    "unoffload": 10.0,
+    "unpeer": 25.0,
+    "uninstall": 60.0,
+    "curl": 1.0,
+    "namespace_delete": 8.0,
+    "pod_delete": 2.0,
+    "backoff": 10.0,
+}
+
+
+def speed() -> tuple[float, bool]:
+    """(factor, realistic?) from LIQO_TUTOR_SIM_SPEED; an unparsable value counts as 1."""
+    raw = os.environ.get(SPEED_ENV, "1").strip().lower()
+    if raw == "realistic":
+        try:
+            return float(os.environ.get(REALISTIC_SCALE_ENV, "0.05")), True
+        except ValueError:
+            return 0.05, True
+    try:
+        value = float(raw)
+    except ValueError:
+        return 1.0, False
+    return max(value, 0.0), False
+
+
+def delay(name: str) -> float:
+    """Seconds for the named simulated operation, already scaled; unknown names count as 0.5 s."""
+    factor, realistic = speed()
+    table = REALISTIC if realistic else DEMO
+    return table.get(name, 0.5) * factor

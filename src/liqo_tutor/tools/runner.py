@@ -1,0 +1,280 @@
+"""THE subprocess seam: argv -> CommandResult. The only module that imports `sh`.
+
+Every child gets an explicit environment, no TTY, stdin that is never the terminal, its own process
+group (so Ctrl-C reaches us, and we stop children in order: SIGTERM, grace, SIGKILL), and a timeout.
+Results keep the raw output (the engine parses it); the listener and the transcript only ever see
+redacted copies.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shlex
+import shutil
+import signal
+import threading
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from liqo_tutor import secrets as _secrets
+from liqo_tutor.constants import KILL_GRACE
+from liqo_tutor.errors import Interrupted, ToolFailed, ToolNotFound, ToolTimeout
+from liqo_tutor.results import CommandResult
+
+if TYPE_CHECKING:
+    from liqo_tutor.transcript import Transcript
+
+__all__ = ["Listener", "display_of", "reset", "run", "set_listener", "set_transcript", "terminate_all"]
+
+Listener = Callable[[str, "CommandResult | None"], None]
+
+_lock = threading.Lock()
+_listener: Listener | None = None
+_transcript: Transcript | None = None
+_live: dict[int, _Child] = {}
+_stopping = threading.Event()
+# sh keeps output in chunks of this size; we never stream, so large chunks are cheapest.
+_BUFSIZE = 64 * 1024
+
+
+class _Child:
+    """A live child process group and how it is being stopped."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.done = threading.Event()
+        self.timed_out = False
+        self.interrupted = False
+        self._timers: list[threading.Timer] = []
+        self._tlock = threading.Lock()
+
+    def signal(self, sig: int) -> None:
+        if self.done.is_set():
+            return
+        try:
+            os.killpg(self.pid, sig)  # the child leads its own group: grandchildren stop too
+        except OSError:
+            try:
+                os.kill(self.pid, sig)
+            except OSError:
+                pass
+
+    def stop(self, grace: float) -> None:
+        """SIGTERM now, SIGKILL after `grace` seconds unless it has exited by then."""
+        self.signal(signal.SIGTERM)
+        self.later(grace, lambda: self.signal(signal.SIGKILL))
+
+    def later(self, delay: float, fn: Callable[[], None]) -> None:
+        timer = threading.Timer(delay, fn)
+        timer.daemon = True
+        with self._tlock:
+            self._timers.append(timer)
+        timer.start()
+
+    def finish(self) -> None:
+        self.done.set()
+        with self._tlock:
+            for timer in self._timers:
+                timer.cancel()
+
+
+def set_listener(fn: Listener | None) -> None:
+    """`fn(display, None)` before each command starts and `fn(display, result)` after (redacted)."""
+    global _listener
+    with _lock:
+        _listener = fn
+
+
+def set_transcript(path: Path | None) -> None:
+    """Append every finished command to the JSON-lines file `path` (masked); None stops recording."""
+    global _transcript
+    from liqo_tutor.transcript import Transcript
+
+    with _lock:
+        _transcript = Transcript(path) if path is not None else None
+
+
+def reset() -> None:
+    """Allow new commands again after `terminate_all` (tests, long-lived callers)."""
+    _stopping.clear()
+
+
+def terminate_all(grace: float = 3.0) -> None:
+    """Stop every live child: SIGTERM, then SIGKILL for those still alive after `grace` seconds.
+
+    Commands started afterwards raise Interrupted until `reset()`.
+    """
+    _stopping.set()
+    with _lock:
+        children = list(_live.values())
+    for child in children:
+        child.interrupted = True
+        child.signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for child in children:
+        child.done.wait(max(0.0, deadline - time.monotonic()))
+    for child in children:
+        child.signal(signal.SIGKILL)
+
+
+def display_of(argv: Sequence[str], cwd: Path | None = None) -> str:
+    """The command as a person would type it in the current directory, secrets masked.
+
+    Absolute paths below the current directory become relative (`--kubeconfig liqo_kubeconf_london`)
+    when the command runs there, so the line stays copy-paste re-runnable.
+    """
+    base = os.getcwd()
+    if cwd is not None and os.path.abspath(cwd) != base:
+        shown = list(argv)
+    else:
+        shown = [_relative(arg, base + os.sep) for arg in argv]
+    return shlex.join(_secrets.redact_argv(shown))
+
+
+def _relative(arg: str, prefix: str) -> str:
+    if arg.startswith(prefix) and len(arg) > len(prefix):
+        return arg[len(prefix):]
+    flag, eq, value = arg.partition("=")
+    if eq and flag.startswith("-") and value.startswith(prefix) and len(value) > len(prefix):
+        return f"{flag}={value[len(prefix):]}"
+    return arg
+
+
+def _notify(display: str, result: CommandResult | None) -> None:
+    with _lock:
+        listener = _listener
+        transcript = _transcript
+    if result is not None:
+        if transcript is not None:
+            transcript.append(result)
+        result = dataclasses.replace(
+            result,
+            argv=tuple(_secrets.redact_argv(result.argv)),
+            stdout=_secrets.redact(result.stdout),
+            stderr=_secrets.redact(result.stderr),
+        )
+    if listener is not None:
+        listener(display, result)
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    timeout: float,
+    ok_codes: Collection[int] = (0,),
+    stdin: str | None = None,
+    cluster: str | None = None,
+    cwd: Path | None = None,
+    secrets: Collection[str] = (),
+    grace: float | None = None,
+) -> CommandResult:
+    """Run `argv` to completion and return its result.
+
+    Raises ToolNotFound (program not on env's PATH), ToolFailed (exit code not in `ok_codes`),
+    ToolTimeout (ran past `timeout`: SIGTERM, then SIGKILL after `grace`), Interrupted (stopped by
+    `terminate_all`). KeyboardInterrupt while waiting stops the child the same way and re-raises.
+    """
+    args = [os.fspath(a) for a in argv]
+    if not args:
+        raise ValueError("empty argv")
+    for value in secrets:
+        _secrets.register(value)
+    grace = KILL_GRACE if grace is None else grace
+    program = shutil.which(args[0], path=env.get("PATH", ""))
+    if program is None:
+        raise ToolNotFound(
+            args[0],
+            hint=f"install {args[0]}, or add --simulate to use the simulated playground",
+        )
+    display = display_of(args, cwd)
+    if _stopping.is_set():
+        raise Interrupted(f"not started, interrupted: {display}", hint="resume with `liqo-tutor run`")
+
+    import sh  # lazy: keeps `liqo-tutor --help` fast
+
+    _notify(display, None)
+    started = time.time()
+    t0 = time.monotonic()
+    child: _Child | None = None
+    try:
+        proc: Any = sh.Command(program)(
+            *args[1:],
+            _bg=True,
+            _bg_exc=False,
+            _tty_in=False,
+            _tty_out=False,
+            _env=dict(env),
+            _in=stdin if stdin is not None else "",  # never the terminal: prompts read EOF
+            _cwd=os.fspath(cwd) if cwd is not None else None,
+            _ok_code=list(range(256)),
+            _new_group=True,
+            _out_bufsize=_BUFSIZE,
+            _err_bufsize=_BUFSIZE,
+        )
+    except Exception as exc:  # exec failed after `which` found it (bad interpreter, missing cwd...)
+        result = CommandResult(tuple(args), 127, "", f"{args[0]}: {exc}", started, time.monotonic() - t0,
+                               display, cluster)
+        _notify(display, result)
+        raise ToolFailed(result) from None
+
+    child = _Child(proc.process.pid)
+    with _lock:
+        _live[child.pid] = child
+    timed_out: list[bool] = []
+
+    def on_timeout() -> None:
+        assert child is not None
+        child.timed_out = True
+        timed_out.append(True)
+        child.stop(grace)
+
+    child.later(timeout, on_timeout)
+    try:
+        try:
+            _wait(proc, sh)
+        except KeyboardInterrupt:
+            child.interrupted = True
+            child.stop(grace)
+            _wait(proc, sh)  # a second Ctrl-C here propagates at once
+            raise
+    finally:
+        child.finish()
+        with _lock:
+            _live.pop(child.pid, None)
+        if child.done.is_set() and proc.process.exit_code is not None:
+            result = _result(proc, args, started, time.monotonic() - t0, display, cluster)
+            _notify(display, result)
+
+    if child.timed_out:
+        raise ToolTimeout(result, timeout, hint="rerun it by hand to see where it waits; --timeout-scale")
+    if result.exit_code not in ok_codes and (child.interrupted or _stopping.is_set()):
+        raise Interrupted(f"stopped: {display}", hint="resume with `liqo-tutor run`")
+    if result.exit_code not in ok_codes:
+        raise ToolFailed(result)
+    return result
+
+
+def _wait(proc: Any, sh: Any) -> None:
+    try:
+        proc.wait()
+    except sh.ErrorReturnCode:  # killed by a signal: the exit code is read from the process below
+        pass
+
+
+def _result(proc: Any, args: list[str], started: float, duration: float, display: str,
+            cluster: str | None) -> CommandResult:
+    process = proc.process
+    return CommandResult(
+        argv=tuple(args),
+        exit_code=int(process.exit_code),
+        stdout=process.stdout.decode("utf-8", errors="replace"),
+        stderr=process.stderr.decode("utf-8", errors="replace"),
+        started=started,
+        duration=duration,
+        display=display,
+        cluster=cluster,
+    )

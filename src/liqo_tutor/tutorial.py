@@ -1,0 +1,179 @@
+"""The validated tutorial model: frozen dataclasses built by loader.py, no I/O, no tutorial knowledge."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+__all__ = [
+    "VAR_RE",
+    "Action",
+    "Check",
+    "ClusterSpec",
+    "Line",
+    "LineDetect",
+    "Override",
+    "Provider",
+    "Requirement",
+    "Step",
+    "Tutorial",
+    "variables_in",
+]
+
+# `{name}` or `{name@cluster}`; anything else in braces (`{.status.phase}`, `{{json .}}`) stays literal.
+VAR_RE = re.compile(r"\{([a-z][a-z0-9_]*)(?:@([a-z0-9][a-z0-9.-]*))?\}")
+
+
+def variables_in(text: str) -> list[tuple[str, str | None]]:
+    """The `(name, cluster-or-None)` variable references in a string."""
+    return [(m.group(1), m.group(2)) for m in VAR_RE.finditer(text)]
+
+
+@dataclass(frozen=True)
+class Override:
+    """Extra variables for a version range inside a line (e.g. a flag that appeared in v0.9.0)."""
+
+    range: str
+    vars: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Line:
+    """A family of releases of the tool the tutorial targets (Liqo v0.x, v1.x), with its own variables."""
+
+    name: str
+    range: str  # ">=1.0.0,<2.0.0"
+    fallback_version: str  # used when the client version cannot be read but the line is forced
+    vars: dict[str, str]
+    overrides: tuple[Override, ...] = ()
+
+
+@dataclass(frozen=True)
+class LineDetect:
+    command: str  # as typed, e.g. "liqoctl version --client"
+    pattern: str  # regex with a named group `version` ("v1.2.0")
+    default: str  # line used by `show`/plans when nothing can be detected
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    name: str
+    kubeconfig: str  # file name in the workdir
+    env: str  # environment variable the tutorial exports (KUBECONFIG, KUBECONFIG_NEWYORK)
+    kind_config: str | None  # manifest path (relative to manifests/), may use line variables
+    labels: dict[str, str]
+    vars: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Provider:
+    """How clusters are listed and deleted (kind); create commands live in the steps."""
+
+    list: str
+    delete: str
+
+
+@dataclass(frozen=True)
+class Requirement:
+    program: str
+    hint: str
+    probe: str | None = None  # a command that must exit 0 with non-empty stdout (docker daemon answering)
+    for_create: bool = False  # only needed when this tool creates clusters
+
+
+@dataclass(frozen=True)
+class Check:
+    """One verified claim. `kind` picks the verb in checks.py; `subject` is its command or capture(s)."""
+
+    kind: str  # command | table | json-list | json-subset | distinct | cidr
+    claim: str
+    subject: tuple[str, ...]  # command string (1 item) or capture names
+    where: str  # breadcrumb for messages ("steps[peer].checks[2]")
+    cluster: str | None = None
+    each: bool = False
+    lines: tuple[str, ...] = ()
+    timeout: float = 60.0
+    interval: float = 1.0
+    exit_code: int | None = 0
+    stdout: str | None = None
+    stderr: str | None = None
+    stdout_contains: str | None = None
+    stdout_line: str | None = None
+    stdout_regex: str | None = None
+    fail_fast: str | None = None  # stderr/stdout regex that ends the polling at once (definitive failure)
+    row: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    within: str | None = None
+    save: dict[str, str] = field(default_factory=dict)  # table column or "stdout" -> capture name
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class Action:
+    """One thing a step does. `kind` picks the verb in actions.py."""
+
+    kind: str  # run | create-cluster | delete-cluster | generated-command | run-pod
+    command: str  # as a person types it (for run-pod: the container's command)
+    where: str
+    cluster: str | None = None
+    each: bool = False
+    lines: tuple[str, ...] = ()
+    timeout: float = 600.0
+    ok_codes: tuple[int, ...] = (0,)
+    retries: int = 0
+    retry_delay: float = 3.0
+    guards: tuple[Check, ...] = ()  # all must hold, else the action is skipped (absent = nothing to do)
+    unless: tuple[Check, ...] = ()  # if all hold, the action is skipped (already done)
+    save: str | None = None  # capture stdout (run) / the pod's logs (run-pod) under this name
+    show: str | None = None  # label under which the output is shown to the learner
+    # generated-command
+    source: str | None = None  # cluster the generating command runs against
+    pattern: str | None = None
+    extra_args: str | None = None
+    # run-pod
+    image: str | None = None
+    namespace: str | None = None
+    pod_prefix: str = "probe"
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    title: str
+    explain: str
+    actions: tuple[Action, ...]
+    checks: tuple[Check, ...]
+    teardown: bool = False
+    concurrent: bool = False  # per-cluster chains run in parallel threads
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class Tutorial:
+    name: str
+    title: str
+    path: str  # file it was loaded from
+    digest: str  # sha256 of the file: a changed tutorial resets recorded progress
+    manifests: str  # directory of manifests ({manifests})
+    clusters: tuple[ClusterSpec, ...]
+    provider: Provider
+    requires: tuple[Requirement, ...]
+    detect: LineDetect
+    lines: dict[str, Line]
+    vars: dict[str, str]
+    steps: tuple[Step, ...]
+
+    def step(self, step_id: str) -> Step | None:
+        return next((s for s in self.steps if s.id == step_id), None)
+
+    def cluster(self, name: str) -> ClusterSpec | None:
+        return next((c for c in self.clusters if c.name == name), None)
+
+    @property
+    def main_steps(self) -> tuple[Step, ...]:
+        return tuple(s for s in self.steps if not s.teardown)
+
+    @property
+    def teardown_steps(self) -> tuple[Step, ...]:
+        return tuple(s for s in self.steps if s.teardown)
