@@ -7,7 +7,7 @@ import importlib.resources
 import ipaddress
 import re
 import shlex
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -83,8 +83,10 @@ def find(name: str, steps_dir_override: Path | None = None) -> Path:
     if candidate.is_file():
         return candidate
     known = ", ".join(n for n, _ in list_tutorials(steps_dir_override)) or "none"
-    raise InputError(f"unknown tutorial {name!r} (looked in {where}; known: {known})",
-                     hint="`liqo-tutor list` shows the available tutorials")
+    raise InputError(
+        f"unknown tutorial {name!r} (looked in {where}; known: {known})",
+        hint="`liqo-tutor list` shows the available tutorials",
+    )
 
 
 def list_tutorials(steps_dir_override: Path | None = None) -> list[tuple[str, str]]:
@@ -146,7 +148,9 @@ def parse_pattern(pattern: str) -> list[tuple[str, str | None, bool]]:
             if not m:
                 raise ValueError(f"bad placeholder {word!r} (use {{name:type}} or {{name:type:secret}})")
             if m.group(2) not in PATTERN_TYPES:
-                raise ValueError(f"unknown placeholder type {m.group(2)!r} (known: {', '.join(PATTERN_TYPES)})")
+                raise ValueError(
+                    f"unknown placeholder type {m.group(2)!r} (known: {', '.join(PATTERN_TYPES)})"
+                )
             out.append((m.group(1), m.group(2), bool(m.group(3))))
         else:
             out.append((word, None, False))
@@ -340,9 +344,9 @@ _ACTION_MODELS: dict[str, type[_ActionCommon]] = {
     "run-pod": _RunPodAction,
 }
 
-_CHECK_COMMON_KEYS = frozenset(a for f in _CheckCommon.model_fields.values() for a in [f.alias] if a) | frozenset(
-    _CheckCommon.model_fields
-)
+_CHECK_COMMON_KEYS = frozenset(
+    a for f in _CheckCommon.model_fields.values() for a in [f.alias] if a
+) | frozenset(_CheckCommon.model_fields)
 _ACTION_COMMON_KEYS = frozenset(_ActionCommon.model_fields)
 
 
@@ -368,12 +372,16 @@ class _Errors:
             if isinstance(node, yaml.MappingNode):
                 for key, value in node.value:
                     if isinstance(key, yaml.ScalarNode) and key.value == str(elem):
-                        mark_node = key if elem == loc[-1] and not isinstance(value, yaml.CollectionNode) else value
+                        mark_node = (
+                            key if elem == loc[-1] and not isinstance(value, yaml.CollectionNode) else value
+                        )
                         node = value
                         break
                 else:
                     break
-            elif isinstance(node, yaml.SequenceNode) and isinstance(elem, int) and 0 <= elem < len(node.value):
+            elif (
+                isinstance(node, yaml.SequenceNode) and isinstance(elem, int) and 0 <= elem < len(node.value)
+            ):
                 node = node.value[elem]
                 mark_node = node
             else:
@@ -405,8 +413,9 @@ class _Errors:
     def error(self, loc: Loc, problem: str) -> TutorialError:
         where = self.breadcrumb(loc)
         prefix = f"{self.path}:{self.line_of(loc)}: "
-        return TutorialError(prefix + (f"{where}: " if where else "") + problem,
-                             hint=f"fix the tutorial file {self.path}")
+        return TutorialError(
+            prefix + (f"{where}: " if where else "") + problem, hint=f"fix the tutorial file {self.path}"
+        )
 
     def from_pydantic(self, exc: ValidationError, base: Loc) -> TutorialError:
         first = exc.errors()[0]
@@ -487,8 +496,14 @@ class _Builder:
         self.lines = lines
         steps = self._steps()
         clusters = tuple(
-            ClusterSpec(name=c.name, kubeconfig=c.kubeconfig, env=c.env, kind_config=c.kind_config,
-                        labels=dict(c.labels), vars=dict(c.vars))
+            ClusterSpec(
+                name=c.name,
+                kubeconfig=c.kubeconfig,
+                env=c.env,
+                kind_config=c.kind_config,
+                labels=dict(c.labels),
+                vars=dict(c.vars),
+            )
             for c in top.clusters
         )
         for i, c in enumerate(top.clusters):
@@ -501,12 +516,21 @@ class _Builder:
             if r.probe:
                 self._split(r.probe, ("requires", i, "probe"))
         return Tutorial(
-            name=top.name, title=top.title, path=str(self.path),
-            digest=hashlib.sha256(self.raw).hexdigest(), manifests=str(self.manifests),
-            clusters=clusters, provider=Provider(list=top.provider.list, delete=top.provider.delete),
-            requires=tuple(Requirement(program=r.program, hint=r.hint, probe=r.probe, for_create=r.for_create)
-                           for r in top.requires),
-            detect=detect, lines=lines, vars=dict(top.vars), steps=steps,
+            name=top.name,
+            title=top.title,
+            path=str(self.path),
+            digest=hashlib.sha256(self.raw).hexdigest(),
+            manifests=str(self.manifests),
+            clusters=clusters,
+            provider=Provider(list=top.provider.list, delete=top.provider.delete),
+            requires=tuple(
+                Requirement(program=r.program, hint=r.hint, probe=r.probe, for_create=r.for_create)
+                for r in top.requires
+            ),
+            detect=detect,
+            lines=lines,
+            vars=dict(top.vars),
+            steps=steps,
         )
 
     def _lines(self) -> tuple[LineDetect, dict[str, Line]]:
@@ -520,7 +544,9 @@ class _Builder:
         except re.error as exc:
             raise errs.error(("lines", "detect", "pattern"), f"invalid regular expression: {exc}") from None
         if "version" not in rx.groupindex:
-            raise errs.error(("lines", "detect", "pattern"), "the pattern needs a named group (?P<version>...)")
+            raise errs.error(
+                ("lines", "detect", "pattern"), "the pattern needs a named group (?P<version>...)"
+            )
         self._split(detect_raw.command, ("lines", "detect", "command"))
         lines: dict[str, Line] = {}
         for name, body in raw.items():
@@ -530,21 +556,35 @@ class _Builder:
             if not re.match(r"^[a-z0-9][a-z0-9.-]*$", name):
                 raise errs.error(loc, f"invalid line name {name!r}")
             rl: _RawLine = _parse(_RawLine, body, errs, loc)
-            for key, rng in [("range", rl.range)] + [(f"overrides.{j}", o.range) for j, o in enumerate(rl.overrides)]:
+            for key, rng in [("range", rl.range)] + [
+                (f"overrides.{j}", o.range) for j, o in enumerate(rl.overrides)
+            ]:
                 try:
                     parse_range(rng)
                 except ValueError as exc:
-                    sub: Loc = loc + ("range",) if key == "range" else loc + ("overrides", int(key.split(".")[1]),
-                                                                                 "range")
+                    sub: Loc = (
+                        loc + ("range",)
+                        if key == "range"
+                        else loc + ("overrides", int(key.split(".")[1]), "range")
+                    )
                     raise errs.error(sub, str(exc)) from None
-            lines[name] = Line(name=name, range=rl.range, fallback_version=rl.fallback_version, vars=dict(rl.vars),
-                               overrides=tuple(Override(range=o.range, vars=dict(o.vars)) for o in rl.overrides))
+            lines[name] = Line(
+                name=name,
+                range=rl.range,
+                fallback_version=rl.fallback_version,
+                vars=dict(rl.vars),
+                overrides=tuple(Override(range=o.range, vars=dict(o.vars)) for o in rl.overrides),
+            )
         if not lines:
             raise errs.error(("lines",), "at least one line (e.g. v1) must be defined")
         if detect_raw.default not in lines:
-            raise errs.error(("lines", "detect", "default"),
-                             f"unknown line {detect_raw.default!r} (defined: {', '.join(lines)})")
-        detect = LineDetect(command=detect_raw.command, pattern=detect_raw.pattern, default=detect_raw.default)
+            raise errs.error(
+                ("lines", "detect", "default"),
+                f"unknown line {detect_raw.default!r} (defined: {', '.join(lines)})",
+            )
+        detect = LineDetect(
+            command=detect_raw.command, pattern=detect_raw.pattern, default=detect_raw.default
+        )
         return detect, lines
 
     # -- steps --------------------------------------------------------------------------------
@@ -559,15 +599,28 @@ class _Builder:
                 raise errs.error(loc, "a step must be a mapping with id, title, explain, actions and checks")
             rs: _RawStep = _parse(_RawStep, raw_step, errs, loc)
             if not _ID_RE.match(rs.id):
-                raise errs.error(loc + ("id",), f"step id {rs.id!r} must be kebab-case (e.g. delete-clusters)")
+                raise errs.error(
+                    loc + ("id",), f"step id {rs.id!r} must be kebab-case (e.g. delete-clusters)"
+                )
             if rs.id in seen:
                 raise errs.error(loc + ("id",), f"duplicate step id {rs.id!r}")
             seen.add(rs.id)
             actions = tuple(self._action(a, loc + ("actions", j)) for j, a in enumerate(rs.actions))
-            checks = tuple(self._check(c, loc + ("checks", j), default_cluster=None)
-                           for j, c in enumerate(rs.checks))
-            steps.append(Step(id=rs.id, title=rs.title, explain=" ".join(rs.explain.split()), actions=actions,
-                              checks=checks, teardown=rs.teardown, concurrent=rs.concurrent, hint=rs.hint))
+            checks = tuple(
+                self._check(c, loc + ("checks", j), default_cluster=None) for j, c in enumerate(rs.checks)
+            )
+            steps.append(
+                Step(
+                    id=rs.id,
+                    title=rs.title,
+                    explain=" ".join(rs.explain.split()),
+                    actions=actions,
+                    checks=checks,
+                    teardown=rs.teardown,
+                    concurrent=rs.concurrent,
+                    hint=rs.hint,
+                )
+            )
         return tuple(steps)
 
     def _kind(self, raw: Any, loc: Loc, kinds: Sequence[str], common: frozenset[str], what: str) -> str:
@@ -575,22 +628,28 @@ class _Builder:
             raise self.errs.error(loc, f"an {what} must be a mapping")
         present = [k for k in raw if k in kinds]
         if len(present) == 1:
-            return present[0]
+            return str(present[0])
         if len(present) > 1:
             raise self.errs.error(loc, f"several {what} kinds in one item: {', '.join(present)}")
         unknown = [k for k in raw if k not in common]
         if unknown:
-            raise self.errs.error(loc + (unknown[0],),
-                                  f"unknown {what} kind `{unknown[0]}` (known: {', '.join(kinds)})")
+            raise self.errs.error(
+                loc + (unknown[0],), f"unknown {what} kind `{unknown[0]}` (known: {', '.join(kinds)})"
+            )
         raise self.errs.error(loc, f"no {what} kind given (one of: {', '.join(kinds)})")
 
     def _where(self, loc: Loc) -> str:
         return self.errs.breadcrumb(loc)
 
     def _action(self, raw: Any, loc: Loc) -> Action:
-        kind = self._kind(raw, loc, ACTION_KINDS, _ACTION_COMMON_KEYS | {"save", "show", "source", "pattern",
-                                                                          "extra_args", "image", "namespace",
-                                                                          "pod_prefix"}, "action")
+        kind = self._kind(
+            raw,
+            loc,
+            ACTION_KINDS,
+            _ACTION_COMMON_KEYS
+            | {"save", "show", "source", "pattern", "extra_args", "image", "namespace", "pod_prefix"},
+            "action",
+        )
         ra = _parse(_ACTION_MODELS[kind], raw, self.errs, loc)
         self._check_lines(ra.lines, loc + ("lines",))
         self._check_cluster(ra.cluster, loc + ("cluster",))
@@ -599,8 +658,13 @@ class _Builder:
         cluster_ctx = "*" if ra.each else ra.cluster
         if kind in ("create-cluster", "delete-cluster", "run-pod") and cluster_ctx is None:
             raise self.errs.error(loc, f"`{kind}` needs `cluster:` or `each: true`")
-        command = {"run": "run", "create-cluster": "create_cluster", "delete-cluster": "delete_cluster",
-                   "generated-command": "generated_command", "run-pod": "run_pod"}[kind]
+        command = {
+            "run": "run",
+            "create-cluster": "create_cluster",
+            "delete-cluster": "delete_cluster",
+            "generated-command": "generated_command",
+            "run-pod": "run_pod",
+        }[kind]
         text: str = getattr(ra, command)
         line_names = ra.lines or None
         extra = {"pod"} if kind == "run-pod" else set()
@@ -611,13 +675,17 @@ class _Builder:
         if isinstance(ra, _GeneratedAction):
             self._check_cluster(ra.source, loc + ("source",))
             if cluster_ctx is None:
-                raise self.errs.error(loc, "`generated-command` needs `cluster:` (where the generated command runs)")
+                raise self.errs.error(
+                    loc, "`generated-command` needs `cluster:` (where the generated command runs)"
+                )
             try:
                 parse_pattern(ra.pattern)
             except ValueError as exc:
                 raise self.errs.error(loc + ("pattern",), str(exc)) from None
             if ra.extra_args:
-                self._check_vars(ra.extra_args, loc + ("extra_args",), cluster=cluster_ctx, line_names=line_names)
+                self._check_vars(
+                    ra.extra_args, loc + ("extra_args",), cluster=cluster_ctx, line_names=line_names
+                )
                 self._split(ra.extra_args, loc + ("extra_args",))
             fields.update(source=ra.source, pattern=ra.pattern, extra_args=ra.extra_args)
         if isinstance(ra, _RunPodAction):
@@ -630,18 +698,47 @@ class _Builder:
             if ra.save:
                 self._add_save(ra.save, loc + ("save",))
             fields.update(save=ra.save, show=ra.show)
-        guards = tuple(self._check(g, loc + ("guards", j), default_cluster=cluster_ctx, parent_lines=line_names)
-                       for j, g in enumerate(ra.guards))
-        unless = tuple(self._check(g, loc + ("unless", j), default_cluster=cluster_ctx, parent_lines=line_names)
-                       for j, g in enumerate(ra.unless))
-        return Action(kind=kind, command=text, where=self._where(loc), cluster=ra.cluster, each=ra.each,
-                      lines=tuple(ra.lines), timeout=ra.timeout, ok_codes=tuple(ra.ok_codes), retries=ra.retries,
-                      retry_delay=ra.retry_delay, guards=guards, unless=unless, hint=ra.hint, **fields)
+        guards = tuple(
+            self._check(g, loc + ("guards", j), default_cluster=cluster_ctx, parent_lines=line_names)
+            for j, g in enumerate(ra.guards)
+        )
+        unless = tuple(
+            self._check(g, loc + ("unless", j), default_cluster=cluster_ctx, parent_lines=line_names)
+            for j, g in enumerate(ra.unless)
+        )
+        return Action(
+            kind=kind,
+            command=text,
+            where=self._where(loc),
+            cluster=ra.cluster,
+            each=ra.each,
+            lines=tuple(ra.lines),
+            timeout=ra.timeout,
+            ok_codes=tuple(ra.ok_codes),
+            retries=ra.retries,
+            retry_delay=ra.retry_delay,
+            guards=guards,
+            unless=unless,
+            hint=ra.hint,
+            **fields,
+        )
 
-    def _check(self, raw: Any, loc: Loc, *, default_cluster: str | None,
-               parent_lines: list[str] | None = None) -> Check:
-        common = _CHECK_COMMON_KEYS | {"exit_code", "stdout", "stderr", "stdout_contains", "stdout_line",
-                                       "stdout_regex", "fail_fast", "save", "row", "columns", "within"}
+    def _check(
+        self, raw: Any, loc: Loc, *, default_cluster: str | None, parent_lines: list[str] | None = None
+    ) -> Check:
+        common = _CHECK_COMMON_KEYS | {
+            "exit_code",
+            "stdout",
+            "stderr",
+            "stdout_contains",
+            "stdout_line",
+            "stdout_regex",
+            "fail_fast",
+            "save",
+            "row",
+            "columns",
+            "within",
+        }
         kind = self._kind(raw, loc, CHECK_KINDS, common, "check")
         rc = _parse(_CHECK_MODELS[kind], raw, self.errs, loc)
         self._check_lines(rc.lines, loc + ("lines",))
@@ -706,16 +803,30 @@ class _Builder:
             for j, name in enumerate(subject):
                 base, _, at = name.partition("@")
                 if base not in self.saves:
-                    raise self.errs.error(loc + ((key, j) if kind in ("json-subset", "distinct") else (key,)),
-                                          f"unknown capture {base!r} (saved earlier: "
-                                          f"{', '.join(sorted(self.saves)) or 'none'})")
+                    raise self.errs.error(
+                        loc + ((key, j) if kind in ("json-subset", "distinct") else (key,)),
+                        f"unknown capture {base!r} (saved earlier: "
+                        f"{', '.join(sorted(self.saves)) or 'none'})",
+                    )
                 if at:
                     self._check_cluster(at, loc + (key,))
                 elif cluster_ctx is None:
-                    raise self.errs.error(loc + (key,), f"capture {name!r} needs a cluster: write {name}@CLUSTER")
-        return Check(kind=kind, claim=rc.claim, subject=subject, where=self._where(loc), cluster=rc.cluster,
-                     each=rc.each, lines=tuple(rc.lines), timeout=rc.timeout, interval=rc.interval, hint=rc.hint,
-                     **fields)
+                    raise self.errs.error(
+                        loc + (key,), f"capture {name!r} needs a cluster: write {name}@CLUSTER"
+                    )
+        return Check(
+            kind=kind,
+            claim=rc.claim,
+            subject=subject,
+            where=self._where(loc),
+            cluster=rc.cluster,
+            each=rc.each,
+            lines=tuple(rc.lines),
+            timeout=rc.timeout,
+            interval=rc.interval,
+            hint=rc.hint,
+            **fields,
+        )
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -742,20 +853,32 @@ class _Builder:
             raise self.errs.error(loc, "empty command")
         return words
 
-    def _defined(self, cluster: str | None, line_names: Sequence[str] | None) -> Iterator[tuple[str, set[str]]]:
+    def _defined(
+        self, cluster: str | None, line_names: Sequence[str] | None
+    ) -> Iterator[tuple[str, set[str]]]:
         """Per applicable line: the variables visible in this context."""
-        for line in (line_names or list(self.lines)):
+        for line in line_names or list(self.lines):
             names = set(self.top.vars) | set(self.lines[line].vars) | set(GLOBAL_BUILTINS)
             for o in self.lines[line].overrides:
                 names |= set(o.vars)
             if cluster == "*":
-                names |= CLUSTER_BUILTINS | set.intersection(*(self.cluster_vars[c] for c in self.cluster_names))
+                names |= CLUSTER_BUILTINS | set.intersection(
+                    *(self.cluster_vars[c] for c in self.cluster_names)
+                )
             elif cluster is not None:
                 names |= CLUSTER_BUILTINS | self.cluster_vars[cluster]
             yield line, names
 
-    def _check_vars(self, text: str, loc: Loc, *, cluster: str | None, line_names: Sequence[str] | None,
-                    extra: set[str] | frozenset[str] = frozenset(), depth: int = 0) -> None:
+    def _check_vars(
+        self,
+        text: str,
+        loc: Loc,
+        *,
+        cluster: str | None,
+        line_names: Sequence[str] | None,
+        extra: set[str] | frozenset[str] = frozenset(),
+        depth: int = 0,
+    ) -> None:
         for name, at in variables_in(text):
             if at is not None:
                 self._check_cluster(at, loc)
@@ -766,13 +889,20 @@ class _Builder:
                 if name in names or name in extra:
                     value = self._value_of(name, line, ctx)
                     if value is not None and depth < 5:
-                        self._check_vars(value, loc, cluster=ctx, line_names=[line], extra=extra, depth=depth + 1)
+                        self._check_vars(
+                            value, loc, cluster=ctx, line_names=[line], extra=extra, depth=depth + 1
+                        )
                     continue
                 if name in CLUSTER_BUILTINS:
-                    raise self.errs.error(loc, f"variable {{{name}}} needs a cluster: set `cluster:` or "
-                                               f"`each: true`, or write {{{name}@CLUSTER}}")
-                raise self.errs.error(loc, f"undefined variable {{{name}}}"
-                                           + (f" for line {line}" if len(self.lines) > 1 else ""))
+                    raise self.errs.error(
+                        loc,
+                        f"variable {{{name}}} needs a cluster: set `cluster:` or "
+                        f"`each: true`, or write {{{name}@CLUSTER}}",
+                    )
+                raise self.errs.error(
+                    loc,
+                    f"undefined variable {{{name}}}" + (f" for line {line}" if len(self.lines) > 1 else ""),
+                )
 
     def _value_of(self, name: str, line: str, cluster: str | None) -> str | None:
         if cluster not in (None, "*") and name in self.cluster_vars.get(cluster or "", set()):
@@ -803,10 +933,9 @@ class _Builder:
             return
         for word in words:
             if word.startswith("{manifests}/"):
-                for line in (line_names or list(self.lines)):
-                    rel = word[len("{manifests}/"):].replace("{line}", line)
+                for line in line_names or list(self.lines):
+                    rel = word[len("{manifests}/") :].replace("{line}", line)
                     if variables_in(rel):
                         continue
                     if not (self.manifests / rel).is_file():
                         raise self.errs.error(loc, f"missing manifest {rel} (in {self.manifests})")
-

@@ -6,7 +6,7 @@ import json
 import os
 import tempfile
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,10 +64,18 @@ class State:
             ) from None
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data.pop("path")
-        data.pop("_lock", None)
-        return {"format": _FORMAT, **data}
+        with self._lock:
+            return {
+                "format": _FORMAT,
+                "tutorial": self.tutorial,
+                "line": self.line,
+                "liqo_version": self.liqo_version,
+                "tutorial_hash": self.tutorial_hash,
+                "steps": dict(self.steps),
+                "clusters_created": list(self.clusters_created),
+                "kubeconfigs": list(self.kubeconfigs),
+                "undo": [dict(u) for u in self.undo],
+            }
 
     def save(self) -> None:
         """Write atomically (temp file in the same directory, then rename)."""

@@ -72,8 +72,10 @@ def _console(stderr: bool = False) -> Console:
 
 
 def _unicode_ok(stream: TextIO) -> bool:
-    encoding = (getattr(stream, "encoding", None) or "ascii").lower().replace("-", "")
-    return encoding in ("utf8", "utf16", "utf32")
+    encoding = getattr(stream, "encoding", None)
+    if not encoding:  # an in-memory text stream holds any character
+        return True
+    return str(encoding).lower().replace("-", "") in ("utf8", "utf16", "utf32")
 
 
 def _fmt_duration(seconds: float) -> str:
@@ -575,12 +577,17 @@ def print_plan(plan: Any) -> None:
         lines.append(f"Liqo line: {_get(data, 'line')}")
     for index, step in enumerate(_get(data, "steps", []) or [], start=1):
         step_id = _get(step, "id") or _get(step, "step_id") or str(index)
-        lines += ["", f"{index}. {_get(step, 'title') or step_id} [{step_id}]"]
+        kind = " (teardown)" if _get(step, "teardown") else ""
+        lines += ["", f"{index}. {_get(step, 'title') or step_id} [{step_id}]{kind}"]
         explain = (_get(step, "explain") or "").strip()
         lines.extend(f"   {t}" for t in explain.splitlines())
         for command in _get(step, "commands", []) or []:
-            text = command if isinstance(command, str) else _get(command, "display") or _get(command, "cmd")
-            lines.append(f"   $ {text}")
+            if isinstance(command, str):
+                lines.append(f"   $ {command}")
+                continue
+            text = _get(command, "display") or _get(command, "command") or ""
+            when = _get(command, "when")
+            lines.append(f"   $ {text}" + (f"   ({when})" if when else ""))
         for check in _get(step, "checks", []) or []:
             text = check if isinstance(check, str) else (_get(check, "claim") or _get(check, "description"))
             lines.append(f"   verify: {text}")

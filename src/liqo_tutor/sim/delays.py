@@ -35,7 +35,7 @@ DEMO: dict[str, float] = {
 
 # Typical real durations in seconds (reference liqo.md §8, kind-kubectl.md §2.2), before scaling.
 REALISTIC: dict[str, float] = {
-    "kind_create_step": 8.0,     # ~7 steps, 40-90 s per cluster
+    "kind_create_step": 8.0,  # ~7 steps, 40-90 s per cluster
     "kind_delete": 10.0,
     "node_ready": 20.0,
     "image_pull": 15.0,

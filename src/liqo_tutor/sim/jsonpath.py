@@ -12,7 +12,9 @@ class JsonPathError(ValueError):
     pass
 
 
-_FILTER = re.compile(r"""^\?\(\s*@((?:\.[A-Za-z0-9_\-/\\.]+?)+)\s*(==|!=)\s*(?:"([^"]*)"|'([^']*)'|(-?\d+(?:\.\d+)?)|(true|false))\s*\)$""")
+_FILTER = re.compile(
+    r"""^\?\(\s*@((?:\.[A-Za-z0-9_\-/\\.]+?)+)\s*(==|!=)\s*(?:"([^"]*)"|'([^']*)'|(-?\d+(?:\.\d+)?)|(true|false))\s*\)$"""
+)
 
 
 def _split_path(path: str) -> list[str]:
@@ -58,7 +60,7 @@ def _split_path(path: str) -> list[str]:
                 j += 1
             if j >= len(text):
                 raise JsonPathError(f"unterminated [ in {path!r}")
-            steps.append(text[i:j + 1])
+            steps.append(text[i : j + 1])
             i = j + 1
         else:
             raise JsonPathError(f"unexpected {ch!r} in {path!r}")

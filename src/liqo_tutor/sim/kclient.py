@@ -115,12 +115,13 @@ class Target:
 def _read_yaml(path: Path) -> dict[str, Any]:
     data = yaml.safe_load(path.read_text()) or {}
     if not isinstance(data, dict):
-        raise KubeConfigError(f"error loading config file \"{path}\": not a kubeconfig")
+        raise KubeConfigError(f'error loading config file "{path}": not a kubeconfig')
     return data
 
 
-def load_kubeconfig(kubeconfig: str | None = None, context: str | None = None,
-                    env: dict[str, str] | None = None) -> Target:
+def load_kubeconfig(
+    kubeconfig: str | None = None, context: str | None = None, env: dict[str, str] | None = None
+) -> Target:
     """--kubeconfig F (only F), else the $KUBECONFIG colon list merged (first wins), else ~/.kube/config."""
     environ = os.environ if env is None else env
     files: list[Path]
@@ -148,8 +149,10 @@ def load_kubeconfig(kubeconfig: str | None = None, context: str | None = None,
         current = current or str(data.get("current-context") or "")
     ctx_name = context or current
     if not ctx_name:
-        raise KubeConfigError("invalid configuration: no configuration has been provided, "
-                              "try setting KUBERNETES_MASTER environment variable")
+        raise KubeConfigError(
+            "invalid configuration: no configuration has been provided, "
+            "try setting KUBERNETES_MASTER environment variable"
+        )
     if ctx_name not in contexts:
         raise KubeConfigError(f'context "{ctx_name}" does not exist')
     ctx = contexts[ctx_name]
@@ -157,8 +160,13 @@ def load_kubeconfig(kubeconfig: str | None = None, context: str | None = None,
     if not cluster or not cluster.get("server"):
         raise KubeConfigError(f'invalid configuration: cluster "{ctx.get("cluster", "")}" not found')
     user = users.get(ctx.get("user", ""), {})
-    return Target(str(cluster["server"]).rstrip("/"), user.get("token"), ctx.get("namespace"),
-                  ctx_name, str(ctx.get("user", "")))
+    return Target(
+        str(cluster["server"]).rstrip("/"),
+        user.get("token"),
+        ctx.get("namespace"),
+        ctx_name,
+        str(ctx.get("user", "")),
+    )
 
 
 class KubeClient:
@@ -179,8 +187,15 @@ class KubeClient:
     def same_cluster(self, other: KubeClient) -> bool:
         return self.target.server == other.target.server and self.target.token == other.target.token
 
-    def request(self, method: str, path: str, body: Obj | None = None, *,
-                query: dict[str, str] | None = None, content_type: str = "application/json") -> Obj:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Obj | None = None,
+        *,
+        query: dict[str, str] | None = None,
+        content_type: str = "application/json",
+    ) -> Obj:
         url = self.target.server + path
         if query:
             url += "?" + urllib.parse.urlencode(query)
@@ -202,14 +217,18 @@ class KubeClient:
             except ValueError:
                 status = {}
             message = status.get("message") if isinstance(status, dict) else None
-            raise ApiError(exc.code, str(status.get("reason", "")) if isinstance(status, dict) else "",
-                           str(message or f"the server responded with status {exc.code}")) from None
+            raise ApiError(
+                exc.code,
+                str(status.get("reason", "")) if isinstance(status, dict) else "",
+                str(message or f"the server responded with status {exc.code}"),
+            ) from None
         except (urllib.error.URLError, OSError) as exc:
             host = urllib.parse.urlsplit(url).netloc
             reason = getattr(exc, "reason", exc)
-            detail = "connect: connection refused" if isinstance(reason, ConnectionRefusedError) else str(reason)
-            raise ApiError(0, "ConnectionError",
-                           f'Get "{url}": dial tcp {host}: {detail}') from None
+            detail = (
+                "connect: connection refused" if isinstance(reason, ConnectionRefusedError) else str(reason)
+            )
+            raise ApiError(0, "ConnectionError", f'Get "{url}": dial tcp {host}: {detail}') from None
         return json.loads(raw) if raw else {}
 
     # ---- typed helpers -------------------------------------------------------------------
@@ -246,8 +265,9 @@ class KubeClient:
         return self.request("PUT", res.path(meta.get("namespace"), meta["name"]) + "/status", obj)
 
     def patch(self, res: Res, name: str, patch: Obj, namespace: str | None = None) -> Obj:
-        return self.request("PATCH", res.path(namespace, name), patch,
-                            content_type="application/merge-patch+json")
+        return self.request(
+            "PATCH", res.path(namespace, name), patch, content_type="application/merge-patch+json"
+        )
 
     def delete(self, res: Res, name: str, namespace: str | None = None) -> bool:
         """True if something was deleted, False if it did not exist."""
@@ -267,15 +287,24 @@ class KubeClient:
             return self.create(res, obj)
         merged = {**current, **{k: v for k, v in obj.items() if k != "metadata"}}
         merged["apiVersion"] = res.api_version
-        merged["metadata"] = {**current["metadata"],
-                              "labels": {**(current["metadata"].get("labels") or {}), **(meta.get("labels") or {})},
-                              "annotations": {**(current["metadata"].get("annotations") or {}),
-                                              **(meta.get("annotations") or {})}}
+        merged["metadata"] = {
+            **current["metadata"],
+            "labels": {**(current["metadata"].get("labels") or {}), **(meta.get("labels") or {})},
+            "annotations": {
+                **(current["metadata"].get("annotations") or {}),
+                **(meta.get("annotations") or {}),
+            },
+        }
         return self.update(res, merged)
 
 
-def wait_for(check: Callable[[], T | None], timeout: float, interval: float = 0.05,
-             hopeless: Callable[[], bool] | None = None, hopeless_timeout: float | None = None) -> T | None:
+def wait_for(
+    check: Callable[[], T | None],
+    timeout: float,
+    interval: float = 0.05,
+    hopeless: Callable[[], bool] | None = None,
+    hopeless_timeout: float | None = None,
+) -> T | None:
     """Poll `check` until it returns something truthy or `timeout` seconds pass (then None).
 
     When `hopeless()` becomes true the deadline shrinks to `hopeless_timeout` from the start: the

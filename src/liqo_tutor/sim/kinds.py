@@ -106,6 +106,7 @@ def _containers(obj: Obj) -> tuple[str, str]:
 
 # --- rows -------------------------------------------------------------------------------------
 
+
 def pod_status_reason(pod: Obj) -> tuple[str, int, int]:
     """(STATUS cell, ready containers, restarts) computed like the apiserver's printPod."""
     status = pod.get("status") or {}
@@ -139,14 +140,21 @@ def pod_status_reason(pod: Obj) -> tuple[str, int, int]:
             elif term and term.get("reason"):
                 reason = term["reason"]
             elif term:
-                reason = f"Signal:{term['signal']}" if term.get("signal") else f"ExitCode:{term.get('exitCode', 0)}"
+                reason = (
+                    f"Signal:{term['signal']}"
+                    if term.get("signal")
+                    else f"ExitCode:{term.get('exitCode', 0)}"
+                )
             elif cs.get("ready") and state.get("running") is not None:
                 has_running = True
                 ready += 1
         if reason == "Completed" and has_running:
             conds = status.get("conditions") or []
-            reason = "Running" if any(c.get("type") == "Ready" and c.get("status") == "True"
-                                      for c in conds) else "NotReady"
+            reason = (
+                "Running"
+                if any(c.get("type") == "Ready" and c.get("status") == "True" for c in conds)
+                else "NotReady"
+            )
     phase = status.get("phase")
     if pod.get("metadata", {}).get("deletionTimestamp") and phase not in ("Succeeded", "Failed"):
         reason = "Terminating"
@@ -165,9 +173,17 @@ def _pod_row(pod: Obj) -> list[Any]:
         conds = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
         ok = sum(1 for g in gates if conds.get(g.get("conditionType")) == "True")
         gates_cell = f"{ok}/{len(gates)}"
-    return [_name(pod), f"{ready}/{total}", reason, str(restarts), _age(pod),
-            ip or "<none>", pod.get("spec", {}).get("nodeName") or "<none>",
-            status.get("nominatedNodeName") or "<none>", gates_cell]
+    return [
+        _name(pod),
+        f"{ready}/{total}",
+        reason,
+        str(restarts),
+        _age(pod),
+        ip or "<none>",
+        pod.get("spec", {}).get("nodeName") or "<none>",
+        status.get("nominatedNodeName") or "<none>",
+        gates_cell,
+    ]
 
 
 def service_ports_string(svc: Obj) -> str:
@@ -186,40 +202,73 @@ def _service_row(svc: Obj) -> list[Any]:
     stype = spec.get("type", "ClusterIP")
     external = spec.get("externalIPs") or []
     if stype == "LoadBalancer":
-        ingress = [i.get("ip") or i.get("hostname") for i in
-                   (svc.get("status", {}).get("loadBalancer", {}).get("ingress") or [])]
+        ingress = [
+            i.get("ip") or i.get("hostname")
+            for i in (svc.get("status", {}).get("loadBalancer", {}).get("ingress") or [])
+        ]
         ext = ",".join([i for i in ingress if i] + external) or "<pending>"
     elif stype == "ExternalName":
         ext = spec.get("externalName", "")
     else:
         ext = ",".join(external) or "<none>"
-    return [_name(svc), stype, spec.get("clusterIP") or "<none>", ext, service_ports_string(svc), _age(svc),
-            _labels_string(spec.get("selector"))]
+    return [
+        _name(svc),
+        stype,
+        spec.get("clusterIP") or "<none>",
+        ext,
+        service_ports_string(svc),
+        _age(svc),
+        _labels_string(spec.get("selector")),
+    ]
 
 
 def _deployment_row(d: Obj) -> list[Any]:
     spec, status = d.get("spec", {}), d.get("status", {})
     names, images = _containers(d)
-    return [_name(d), f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}",
-            status.get("updatedReplicas", 0), status.get("availableReplicas", 0), _age(d), names, images,
-            label_selector_string(spec.get("selector"))]
+    return [
+        _name(d),
+        f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}",
+        status.get("updatedReplicas", 0),
+        status.get("availableReplicas", 0),
+        _age(d),
+        names,
+        images,
+        label_selector_string(spec.get("selector")),
+    ]
 
 
 def _replicaset_row(rs: Obj) -> list[Any]:
     spec, status = rs.get("spec", {}), rs.get("status", {})
     names, images = _containers(rs)
-    return [_name(rs), spec.get("replicas", 1), status.get("replicas", 0), status.get("readyReplicas", 0),
-            _age(rs), names, images, label_selector_string(spec.get("selector"))]
+    return [
+        _name(rs),
+        spec.get("replicas", 1),
+        status.get("replicas", 0),
+        status.get("readyReplicas", 0),
+        _age(rs),
+        names,
+        images,
+        label_selector_string(spec.get("selector")),
+    ]
 
 
 def _daemonset_row(ds: Obj) -> list[Any]:
     spec, status = ds.get("spec", {}), ds.get("status", {})
     names, images = _containers(ds)
     node_sel = spec.get("template", {}).get("spec", {}).get("nodeSelector")
-    return [_name(ds), status.get("desiredNumberScheduled", 0), status.get("currentNumberScheduled", 0),
-            status.get("numberReady", 0), status.get("updatedNumberScheduled", 0),
-            status.get("numberAvailable", 0), _labels_string(node_sel), _age(ds), names, images,
-            label_selector_string(spec.get("selector"))]
+    return [
+        _name(ds),
+        status.get("desiredNumberScheduled", 0),
+        status.get("currentNumberScheduled", 0),
+        status.get("numberReady", 0),
+        status.get("updatedNumberScheduled", 0),
+        status.get("numberAvailable", 0),
+        _labels_string(node_sel),
+        _age(ds),
+        names,
+        images,
+        label_selector_string(spec.get("selector")),
+    ]
 
 
 def _namespace_row(ns: Obj) -> list[Any]:
@@ -248,14 +297,25 @@ def _node_row(node: Obj) -> list[Any]:
     internal = next((a["address"] for a in addrs if a.get("type") == "InternalIP"), "<none>")
     external = next((a["address"] for a in addrs if a.get("type") == "ExternalIP"), "<none>")
     info = status.get("nodeInfo", {})
-    return [_name(node), cell, node_roles(node), _age(node), info.get("kubeletVersion", ""), internal, external,
-            info.get("osImage", "<unknown>"), info.get("kernelVersion", "<unknown>"),
-            info.get("containerRuntimeVersion", "<unknown>")]
+    return [
+        _name(node),
+        cell,
+        node_roles(node),
+        _age(node),
+        info.get("kubeletVersion", ""),
+        internal,
+        external,
+        info.get("osImage", "<unknown>"),
+        info.get("kernelVersion", "<unknown>"),
+        info.get("containerRuntimeVersion", "<unknown>"),
+    ]
 
 
 def _endpointslice_row(es: Obj) -> list[Any]:
     ports = es.get("ports") or []
-    ports_cell = ",".join(str(p["port"]) if p.get("port") is not None else "<unset>" for p in ports) or "<unset>"
+    ports_cell = (
+        ",".join(str(p["port"]) if p.get("port") is not None else "<unset>" for p in ports) or "<unset>"
+    )
     addrs = [a for ep in es.get("endpoints") or [] for a in ep.get("addresses") or []]
     if not addrs:
         eps = "<unset>"
@@ -296,29 +356,59 @@ def _event_row(ev: Obj) -> list[Any]:
     source = src.get("component", "")
     if src.get("host"):
         source += ", " + src["host"]
-    return [since(last), ev.get("type", ""), ev.get("reason", ""),
-            f"{str(inv.get('kind', '')).lower()}/{inv.get('name', '')}", inv.get("fieldPath", ""), source,
-            ev.get("message", ""), since(first_seen), ev.get("count", 1), _name(ev)]
+    return [
+        since(last),
+        ev.get("type", ""),
+        ev.get("reason", ""),
+        f"{str(inv.get('kind', '')).lower()}/{inv.get('name', '')}",
+        inv.get("fieldPath", ""),
+        source,
+        ev.get("message", ""),
+        since(first_seen),
+        ev.get("count", 1),
+        _name(ev),
+    ]
 
 
 def _job_row(job: Obj) -> list[Any]:
     spec, status = job.get("spec", {}), job.get("status", {})
     names, images = _containers(job)
     conds = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
-    state = "Complete" if conds.get("Complete") == "True" else "Failed" if conds.get("Failed") == "True" \
+    state = (
+        "Complete"
+        if conds.get("Complete") == "True"
+        else "Failed"
+        if conds.get("Failed") == "True"
         else "Running"
-    return [_name(job), state, f"{status.get('succeeded', 0)}/{spec.get('completions', 1)}", "",
-            _age(job), names, images, label_selector_string(spec.get("selector"))]
+    )
+    return [
+        _name(job),
+        state,
+        f"{status.get('succeeded', 0)}/{spec.get('completions', 1)}",
+        "",
+        _age(job),
+        names,
+        images,
+        label_selector_string(spec.get("selector")),
+    ]
 
 
 def _cronjob_row(cj: Obj) -> list[Any]:
     spec, status = cj.get("spec", {}), cj.get("status", {})
     tmpl = spec.get("jobTemplate", {}).get("spec", {}).get("template", {}).get("spec", {})
     cs = tmpl.get("containers") or []
-    return [_name(cj), spec.get("schedule", ""), spec.get("timeZone") or "<none>",
-            str(bool(spec.get("suspend", False))), len(status.get("active") or []),
-            since(status.get("lastScheduleTime")) if status.get("lastScheduleTime") else "<none>", _age(cj),
-            ",".join(c.get("name", "") for c in cs), ",".join(c.get("image", "") for c in cs), "<none>"]
+    return [
+        _name(cj),
+        spec.get("schedule", ""),
+        spec.get("timeZone") or "<none>",
+        str(bool(spec.get("suspend", False))),
+        len(status.get("active") or []),
+        since(status.get("lastScheduleTime")) if status.get("lastScheduleTime") else "<none>",
+        _age(cj),
+        ",".join(c.get("name", "") for c in cs),
+        ",".join(c.get("image", "") for c in cs),
+        "<none>",
+    ]
 
 
 def _crd_row(crd: Obj) -> list[Any]:
@@ -335,51 +425,240 @@ _ALL = ("all",)
 _RW = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 
 BUILTIN_KINDS: tuple[ResourceKind, ...] = (
-    ResourceKind("", "v1", "Namespace", "namespaces", False, ("ns",), (),
-                 (_c("Status"), _AGE), _namespace_row, ("status", "finalize"),
-                 ("create", "delete", "get", "list", "patch", "update", "watch")),
-    ResourceKind("", "v1", "Node", "nodes", False, ("no",), (),
-                 (_c("Status"), _c("Roles"), _AGE, _c("Version"), _c("Internal-IP", 1), _c("External-IP", 1),
-                  _c("OS-Image", 1), _c("Kernel-Version", 1), _c("Container-Runtime", 1)), _node_row,
-                 ("status", "proxy")),
-    ResourceKind("", "v1", "Pod", "pods", True, ("po",), _ALL,
-                 (_c("Ready"), _c("Status"), _c("Restarts", type_="string"), _AGE, _c("IP", 1), _c("Node", 1),
-                  _c("Nominated Node", 1), _c("Readiness Gates", 1)), _pod_row,
-                 ("status", "log", "exec", "attach", "portforward", "binding", "eviction", "ephemeralcontainers")),
-    ResourceKind("", "v1", "Service", "services", True, ("svc",), _ALL,
-                 (_c("Type"), _c("Cluster-IP"), _c("External-IP"), _c("Port(s)"), _AGE, _c("Selector", 1)),
-                 _service_row, ("status", "proxy"),
-                 ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")),
-    ResourceKind("", "v1", "Endpoints", "endpoints", True, ("ep",), (),
-                 (_c("Endpoints"), _AGE), _endpoints_row, ()),
-    ResourceKind("", "v1", "ConfigMap", "configmaps", True, ("cm",), (), (_c("Data", type_="integer"), _AGE),
-                 _configmap_row, ()),
-    ResourceKind("", "v1", "Secret", "secrets", True, (), (),
-                 (_c("Type"), _c("Data", type_="integer"), _AGE), _secret_row, ()),
-    ResourceKind("", "v1", "ServiceAccount", "serviceaccounts", True, ("sa",), (),
-                 (_c("Secrets", type_="integer"), _AGE), _sa_row, ("token",)),
-    ResourceKind("", "v1", "Event", "events", True, ("ev",), (),
-                 (_c("Last Seen"), _c("Type"), _c("Reason"), _c("Object"), _c("Subobject", 1), _c("Source", 1),
-                  _c("Message"), _c("First Seen", 1), _c("Count", 1, "integer"), _c("Name", 1)), _event_row, ()),
-    ResourceKind("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", True, (), (),
-                 (_c("AddressType"), _c("Ports"), _c("Endpoints"), _AGE), _endpointslice_row, ()),
-    ResourceKind("apps", "v1", "Deployment", "deployments", True, ("deploy",), _ALL,
-                 (_c("Ready"), _c("Up-to-date", type_="integer"), _c("Available", type_="integer"), _AGE)
-                 + _WIDE_WORKLOAD, _deployment_row, ("status", "scale")),
-    ResourceKind("apps", "v1", "ReplicaSet", "replicasets", True, ("rs",), _ALL,
-                 (_c("Desired", type_="integer"), _c("Current", type_="integer"), _c("Ready", type_="integer"),
-                  _AGE) + _WIDE_WORKLOAD, _replicaset_row, ("status", "scale")),
-    ResourceKind("apps", "v1", "DaemonSet", "daemonsets", True, ("ds",), _ALL,
-                 (_c("Desired", type_="integer"), _c("Current", type_="integer"), _c("Ready", type_="integer"),
-                  _c("Up-to-date", type_="integer"), _c("Available", type_="integer"), _c("Node Selector"), _AGE)
-                 + _WIDE_WORKLOAD, _daemonset_row, ("status",)),
-    ResourceKind("batch", "v1", "Job", "jobs", True, (), _ALL,
-                 (_c("Status"), _c("Completions"), _c("Duration"), _AGE) + _WIDE_WORKLOAD, _job_row, ("status",)),
-    ResourceKind("batch", "v1", "CronJob", "cronjobs", True, ("cj",), _ALL,
-                 (_c("Schedule"), _c("Timezone"), _c("Suspend"), _c("Active", type_="integer"), _c("Last Schedule"),
-                  _AGE) + _WIDE_WORKLOAD, _cronjob_row, ("status",)),
-    ResourceKind("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", False,
-                 ("crd", "crds"), ("api-extensions",), (Column("Created At", "date"),), _crd_row, ("status",)),
+    ResourceKind(
+        "",
+        "v1",
+        "Namespace",
+        "namespaces",
+        False,
+        ("ns",),
+        (),
+        (_c("Status"), _AGE),
+        _namespace_row,
+        ("status", "finalize"),
+        ("create", "delete", "get", "list", "patch", "update", "watch"),
+    ),
+    ResourceKind(
+        "",
+        "v1",
+        "Node",
+        "nodes",
+        False,
+        ("no",),
+        (),
+        (
+            _c("Status"),
+            _c("Roles"),
+            _AGE,
+            _c("Version"),
+            _c("Internal-IP", 1),
+            _c("External-IP", 1),
+            _c("OS-Image", 1),
+            _c("Kernel-Version", 1),
+            _c("Container-Runtime", 1),
+        ),
+        _node_row,
+        ("status", "proxy"),
+    ),
+    ResourceKind(
+        "",
+        "v1",
+        "Pod",
+        "pods",
+        True,
+        ("po",),
+        _ALL,
+        (
+            _c("Ready"),
+            _c("Status"),
+            _c("Restarts", type_="string"),
+            _AGE,
+            _c("IP", 1),
+            _c("Node", 1),
+            _c("Nominated Node", 1),
+            _c("Readiness Gates", 1),
+        ),
+        _pod_row,
+        ("status", "log", "exec", "attach", "portforward", "binding", "eviction", "ephemeralcontainers"),
+    ),
+    ResourceKind(
+        "",
+        "v1",
+        "Service",
+        "services",
+        True,
+        ("svc",),
+        _ALL,
+        (_c("Type"), _c("Cluster-IP"), _c("External-IP"), _c("Port(s)"), _AGE, _c("Selector", 1)),
+        _service_row,
+        ("status", "proxy"),
+        ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"),
+    ),
+    ResourceKind(
+        "", "v1", "Endpoints", "endpoints", True, ("ep",), (), (_c("Endpoints"), _AGE), _endpoints_row, ()
+    ),
+    ResourceKind(
+        "",
+        "v1",
+        "ConfigMap",
+        "configmaps",
+        True,
+        ("cm",),
+        (),
+        (_c("Data", type_="integer"), _AGE),
+        _configmap_row,
+        (),
+    ),
+    ResourceKind(
+        "",
+        "v1",
+        "Secret",
+        "secrets",
+        True,
+        (),
+        (),
+        (_c("Type"), _c("Data", type_="integer"), _AGE),
+        _secret_row,
+        (),
+    ),
+    ResourceKind(
+        "",
+        "v1",
+        "ServiceAccount",
+        "serviceaccounts",
+        True,
+        ("sa",),
+        (),
+        (_c("Secrets", type_="integer"), _AGE),
+        _sa_row,
+        ("token",),
+    ),
+    ResourceKind(
+        "",
+        "v1",
+        "Event",
+        "events",
+        True,
+        ("ev",),
+        (),
+        (
+            _c("Last Seen"),
+            _c("Type"),
+            _c("Reason"),
+            _c("Object"),
+            _c("Subobject", 1),
+            _c("Source", 1),
+            _c("Message"),
+            _c("First Seen", 1),
+            _c("Count", 1, "integer"),
+            _c("Name", 1),
+        ),
+        _event_row,
+        (),
+    ),
+    ResourceKind(
+        "discovery.k8s.io",
+        "v1",
+        "EndpointSlice",
+        "endpointslices",
+        True,
+        (),
+        (),
+        (_c("AddressType"), _c("Ports"), _c("Endpoints"), _AGE),
+        _endpointslice_row,
+        (),
+    ),
+    ResourceKind(
+        "apps",
+        "v1",
+        "Deployment",
+        "deployments",
+        True,
+        ("deploy",),
+        _ALL,
+        (_c("Ready"), _c("Up-to-date", type_="integer"), _c("Available", type_="integer"), _AGE)
+        + _WIDE_WORKLOAD,
+        _deployment_row,
+        ("status", "scale"),
+    ),
+    ResourceKind(
+        "apps",
+        "v1",
+        "ReplicaSet",
+        "replicasets",
+        True,
+        ("rs",),
+        _ALL,
+        (_c("Desired", type_="integer"), _c("Current", type_="integer"), _c("Ready", type_="integer"), _AGE)
+        + _WIDE_WORKLOAD,
+        _replicaset_row,
+        ("status", "scale"),
+    ),
+    ResourceKind(
+        "apps",
+        "v1",
+        "DaemonSet",
+        "daemonsets",
+        True,
+        ("ds",),
+        _ALL,
+        (
+            _c("Desired", type_="integer"),
+            _c("Current", type_="integer"),
+            _c("Ready", type_="integer"),
+            _c("Up-to-date", type_="integer"),
+            _c("Available", type_="integer"),
+            _c("Node Selector"),
+            _AGE,
+        )
+        + _WIDE_WORKLOAD,
+        _daemonset_row,
+        ("status",),
+    ),
+    ResourceKind(
+        "batch",
+        "v1",
+        "Job",
+        "jobs",
+        True,
+        (),
+        _ALL,
+        (_c("Status"), _c("Completions"), _c("Duration"), _AGE) + _WIDE_WORKLOAD,
+        _job_row,
+        ("status",),
+    ),
+    ResourceKind(
+        "batch",
+        "v1",
+        "CronJob",
+        "cronjobs",
+        True,
+        ("cj",),
+        _ALL,
+        (
+            _c("Schedule"),
+            _c("Timezone"),
+            _c("Suspend"),
+            _c("Active", type_="integer"),
+            _c("Last Schedule"),
+            _AGE,
+        )
+        + _WIDE_WORKLOAD,
+        _cronjob_row,
+        ("status",),
+    ),
+    ResourceKind(
+        "apiextensions.k8s.io",
+        "v1",
+        "CustomResourceDefinition",
+        "customresourcedefinitions",
+        False,
+        ("crd", "crds"),
+        ("api-extensions",),
+        (Column("Created At", "date"),),
+        _crd_row,
+        ("status",),
+    ),
 )
 
 
@@ -392,18 +671,32 @@ def kind_from_crd(crd: Obj) -> ResourceKind | None:
     version = next((v for v in versions if v.get("storage")), versions[0])
     columns = []
     for col in version.get("additionalPrinterColumns") or []:
-        columns.append(Column(name=col.get("name", ""), type=col.get("type", "string"),
-                              json_path=col.get("jsonPath", ""), priority=int(col.get("priority", 0)),
-                              description=col.get("description", ""), format=col.get("format", "")))
+        columns.append(
+            Column(
+                name=col.get("name", ""),
+                type=col.get("type", "string"),
+                json_path=col.get("jsonPath", ""),
+                priority=int(col.get("priority", 0)),
+                description=col.get("description", ""),
+                format=col.get("format", ""),
+            )
+        )
     if not columns:
         columns.append(Column(name="Age", type="date", json_path=".metadata.creationTimestamp"))
     subresources = tuple(sorted((version.get("subresources") or {}).keys()))
     return ResourceKind(
-        group=spec.get("group", ""), version=version.get("name", "v1"), kind=names["kind"],
-        plural=names["plural"], namespaced=spec.get("scope", "Namespaced") == "Namespaced",
-        short_names=tuple(names.get("shortNames") or ()), categories=tuple(names.get("categories") or ()),
-        columns=tuple(columns), row=None, subresources=subresources,
-        singular=names.get("singular", ""), crd=True,
+        group=spec.get("group", ""),
+        version=version.get("name", "v1"),
+        kind=names["kind"],
+        plural=names["plural"],
+        namespaced=spec.get("scope", "Namespaced") == "Namespaced",
+        short_names=tuple(names.get("shortNames") or ()),
+        categories=tuple(names.get("categories") or ()),
+        columns=tuple(columns),
+        row=None,
+        subresources=subresources,
+        singular=names.get("singular", ""),
+        crd=True,
     )
 
 
@@ -417,7 +710,7 @@ _KIND_NODE_IMAGE_INFO = {
 
 
 def seed_cluster(world: World, cluster: Cluster) -> None:
-    """What a fresh kind cluster holds: system namespaces, nodes (NotReady at first), the kubernetes Service."""
+    """A fresh kind cluster: system namespaces, nodes (NotReady at first), the `kubernetes` Service."""
     for ns in ("default", "kube-system", "kube-public", "kube-node-lease", "local-path-storage"):
         cluster.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
     spec = cluster.spec
@@ -426,8 +719,11 @@ def seed_cluster(world: World, cluster: Cluster) -> None:
     pod_net = ipaddress.ip_network(spec.pod_subnet, strict=False)
     for idx, (node_name, role) in enumerate(nodes):
         labels = {
-            "beta.kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux",
-            "kubernetes.io/arch": "amd64", "kubernetes.io/hostname": node_name, "kubernetes.io/os": "linux",
+            "beta.kubernetes.io/arch": "amd64",
+            "beta.kubernetes.io/os": "linux",
+            "kubernetes.io/arch": "amd64",
+            "kubernetes.io/hostname": node_name,
+            "kubernetes.io/os": "linux",
         }
         taints = []
         if role == "control-plane":
@@ -438,33 +734,61 @@ def seed_cluster(world: World, cluster: Cluster) -> None:
         pod_cidr = str(list(pod_net.subnets(new_prefix=24))[idx]) if pod_net.prefixlen <= 24 else str(pod_net)
         ip = world.allocate_node_ip(cluster.name, node_name)
         node: Obj = {
-            "apiVersion": "v1", "kind": "Node",
+            "apiVersion": "v1",
+            "kind": "Node",
             "metadata": {"name": node_name, "labels": labels},
-            "spec": {"podCIDR": pod_cidr, "podCIDRs": [pod_cidr], "providerID": f"kind://docker/{spec.name}/"
-                     f"{node_name}", **({"taints": taints} if taints else {})},
+            "spec": {
+                "podCIDR": pod_cidr,
+                "podCIDRs": [pod_cidr],
+                "providerID": f"kind://docker/{spec.name}/{node_name}",
+                **({"taints": taints} if taints else {}),
+            },
             "status": {
-                "addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": node_name}],
+                "addresses": [
+                    {"type": "InternalIP", "address": ip},
+                    {"type": "Hostname", "address": node_name},
+                ],
                 "allocatable": {"cpu": "8", "memory": "32Gi", "pods": "110", "ephemeral-storage": "100Gi"},
                 "capacity": {"cpu": "8", "memory": "32Gi", "pods": "110", "ephemeral-storage": "100Gi"},
-                "conditions": [{"type": "Ready", "status": "False", "reason": "KubeletNotReady",
-                                "message": "container runtime network not ready: NetworkReady=false "
-                                           "reason:NetworkPluginNotReady message:Network plugin returns error: "
-                                           "cni plugin not initialized",
-                                "lastHeartbeatTime": now_iso(), "lastTransitionTime": now_iso()}],
-                "nodeInfo": {**_KIND_NODE_IMAGE_INFO, "kubeletVersion": spec.k8s_version,
-                             "kubeProxyVersion": spec.k8s_version},
+                "conditions": [
+                    {
+                        "type": "Ready",
+                        "status": "False",
+                        "reason": "KubeletNotReady",
+                        "message": "container runtime network not ready: NetworkReady=false "
+                        "reason:NetworkPluginNotReady message:Network plugin returns error: "
+                        "cni plugin not initialized",
+                        "lastHeartbeatTime": now_iso(),
+                        "lastTransitionTime": now_iso(),
+                    }
+                ],
+                "nodeInfo": {
+                    **_KIND_NODE_IMAGE_INFO,
+                    "kubeletVersion": spec.k8s_version,
+                    "kubeProxyVersion": spec.k8s_version,
+                },
             },
         }
         cluster.create(node)
         stored = cluster.objects["nodes"][("", node_name)]
         stored["status"] = node["status"]
     first_ip = str(next(ipaddress.ip_network(spec.service_subnet, strict=False).hosts()))
-    cluster.create({
-        "apiVersion": "v1", "kind": "Service",
-        "metadata": {"name": "kubernetes", "namespace": "default",
-                     "labels": {"component": "apiserver", "provider": "kubernetes"}},
-        "spec": {"type": "ClusterIP", "clusterIP": first_ip, "clusterIPs": [first_ip],
-                 "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}],
-                 "sessionAffinity": "None"},
-    })
+    cluster.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {
+                "name": "kubernetes",
+                "namespace": "default",
+                "labels": {"component": "apiserver", "provider": "kubernetes"},
+            },
+            "spec": {
+                "type": "ClusterIP",
+                "clusterIP": first_ip,
+                "clusterIPs": [first_ip],
+                "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}],
+                "sessionAffinity": "None",
+            },
+        }
+    )
     cluster.private["created_at"] = time.time()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import copy
 import datetime as _dt
 import hashlib
@@ -91,7 +92,14 @@ class ResourceKind:
     row: Callable[[Obj], list[Any]] | None = None
     subresources: tuple[str, ...] = ("status",)
     verbs: tuple[str, ...] = (
-        "create", "delete", "deletecollection", "get", "list", "patch", "update", "watch",
+        "create",
+        "delete",
+        "deletecollection",
+        "get",
+        "list",
+        "patch",
+        "update",
+        "watch",
     )
     singular: str = ""
     crd: bool = False
@@ -249,8 +257,9 @@ class Cluster:
         return self.rv
 
     def _emit(self, etype: str, kind: ResourceKind, obj: Obj, old: Obj | None) -> None:
-        self._log.append(WatchEvent(int(obj["metadata"]["resourceVersion"]), etype, kind.key,
-                                    copy.deepcopy(obj), old))
+        self._log.append(
+            WatchEvent(int(obj["metadata"]["resourceVersion"]), etype, kind.key, copy.deepcopy(obj), old)
+        )
         if len(self._log) > _EVENT_LOG_MAX:
             drop = len(self._log) - _EVENT_LOG_MAX // 2
             self._log_start = self._log[drop - 1].rv
@@ -264,11 +273,16 @@ class Cluster:
             raise ApiError(400, "BadRequest", "the server could not find the requested resource")
         ns = self.objects.get("namespaces", {}).get(("", namespace))
         if ns is None:
-            raise ApiError(404, "NotFound", f'namespaces "{namespace}" not found',
-                           {"name": namespace, "kind": "namespaces"})
+            raise ApiError(
+                404,
+                "NotFound",
+                f'namespaces "{namespace}" not found',
+                {"name": namespace, "kind": "namespaces"},
+            )
         if creating and ns.get("metadata", {}).get("deletionTimestamp"):
             raise ApiError(
-                403, "Forbidden",
+                403,
+                "Forbidden",
                 f'{kind.key} "{name}" is forbidden: unable to create new content in namespace '
                 f"{namespace} because it is being terminated",
                 {"name": namespace, "kind": kind.plural, "group": kind.group},
@@ -290,11 +304,21 @@ class Cluster:
             meta["name"] = meta["generateName"] + self.world.random_suffix(5)
         name = meta.get("name")
         if not name:
-            raise ApiError(422, "Invalid", f'{kind.kind} "" is invalid: metadata.name: Required value: '
-                           "name or generateName is required",
-                           {"kind": kind.kind, "causes": [{"reason": "FieldValueRequired",
+            raise ApiError(
+                422,
+                "Invalid",
+                f'{kind.kind} "" is invalid: metadata.name: Required value: name or generateName is required',
+                {
+                    "kind": kind.kind,
+                    "causes": [
+                        {
+                            "reason": "FieldValueRequired",
                             "message": "Required value: name or generateName is required",
-                            "field": "metadata.name"}]})
+                            "field": "metadata.name",
+                        }
+                    ],
+                },
+            )
         namespace = meta.get("namespace", "") if kind.namespaced else ""
         if not kind.namespaced:
             meta.pop("namespace", None)
@@ -351,7 +375,8 @@ class Cluster:
         want_rv = meta.get("resourceVersion")
         if want_rv and want_rv != cmeta["resourceVersion"]:
             raise ApiError(
-                409, "Conflict",
+                409,
+                "Conflict",
                 f'Operation cannot be fulfilled on {kind.key} "{name}": the object has been modified; '
                 "please apply your changes to the latest version and try again",
                 {"name": name, "kind": kind.plural, **({"group": kind.group} if kind.group else {})},
@@ -411,8 +436,15 @@ class Cluster:
         new["metadata"].pop("resourceVersion", None)
         return self.update(new, subresource="status")
 
-    def delete(self, key: str, namespace: str | None, name: str, *, dry_run: bool = False,
-               propagation: str = "Background") -> Obj | None:
+    def delete(
+        self,
+        key: str,
+        namespace: str | None,
+        name: str,
+        *,
+        dry_run: bool = False,
+        propagation: str = "Background",
+    ) -> Obj | None:
         kind = self._kind(key)
         ns = namespace or "" if kind.namespaced else ""
         self._check_namespace(kind, ns, creating=False)
@@ -489,13 +521,24 @@ class Cluster:
             crd_stored["status"] = {
                 "acceptedNames": copy.deepcopy(spec_names),
                 "conditions": [
-                    {"type": "NamesAccepted", "status": "True", "reason": "NoConflicts",
-                     "message": "no conflicts found", "lastTransitionTime": t},
-                    {"type": "Established", "status": "True", "reason": "InitialNamesAccepted",
-                     "message": "the initial names have been accepted", "lastTransitionTime": t},
+                    {
+                        "type": "NamesAccepted",
+                        "status": "True",
+                        "reason": "NoConflicts",
+                        "message": "no conflicts found",
+                        "lastTransitionTime": t,
+                    },
+                    {
+                        "type": "Established",
+                        "status": "True",
+                        "reason": "InitialNamesAccepted",
+                        "message": "the initial names have been accepted",
+                        "lastTransitionTime": t,
+                    },
                 ],
-                "storedVersions": [v["name"] for v in crd.get("spec", {}).get("versions", [])
-                                   if v.get("storage")],
+                "storedVersions": [
+                    v["name"] for v in crd.get("spec", {}).get("versions", []) if v.get("storage")
+                ],
             }
 
     def _unsync_crd(self, crd: Obj) -> None:
@@ -504,14 +547,14 @@ class Cluster:
         kind = self.crd_kinds.pop(key, None)
         if kind is None:
             return
-        for (ns, name) in list(self.objects.get(key, {})):
+        for ns, name in list(self.objects.get(key, {})):
             obj = self.objects[key].pop((ns, name))
             obj["metadata"]["resourceVersion"] = str(self._next_rv())
             self._emit("DELETED", kind, obj, None)
         self.objects.pop(key, None)
 
     # --- watch -------------------------------------------------------------------------------
-    def events_since(self, rv: int) -> list[WatchEvent]:
+    def events_since(self, rv: int) -> builtins.list[WatchEvent]:
         """Events with resourceVersion > rv; ApiError 410 when rv is older than the retained log."""
         if rv < self._log_start:
             raise ApiError(410, "Expired", f"too old resource version: {rv} ({self._log_start + 1})")
@@ -696,13 +739,15 @@ class World:
     # --- persistence --------------------------------------------------------------------------
     def to_json(self) -> Obj:
         with self.lock:
-            return copy.deepcopy({
-                "version": 1,
-                "private": self.private,
-                "clusters": {name: c.to_json() for name, c in self.clusters.items()},
-                "records": [list(r) for r in self.records],
-                "wakes": sorted(self._wakes),
-            })
+            return copy.deepcopy(
+                {
+                    "version": 1,
+                    "private": self.private,
+                    "clusters": {name: c.to_json() for name, c in self.clusters.items()},
+                    "records": [list(r) for r in self.records],
+                    "wakes": sorted(self._wakes),
+                }
+            )
 
     @classmethod
     def from_json(cls, data: Obj) -> World:
@@ -719,4 +764,3 @@ class World:
 
 def ip_in_subnet(ip: str, subnet: str) -> bool:
     return ipaddress.ip_address(ip) in ipaddress.ip_network(subnet, strict=False)
-

@@ -14,8 +14,9 @@ __all__ = ["PROBE", "server_version"]
 PROBE = ("docker", "version", "--format", "{{.Server.Version}}")
 
 
-def server_version(env: Mapping[str, str], *, argv: Sequence[str] = PROBE, timeout: float = 30.0,
-                   cwd: Path | None = None) -> tuple[str | None, str]:
+def server_version(
+    env: Mapping[str, str], *, argv: Sequence[str] = PROBE, timeout: float = 30.0, cwd: Path | None = None
+) -> tuple[str | None, str]:
     """(engine version or None, what went wrong). Raises ToolNotFound when docker is not installed."""
     try:
         result = runner.run(list(argv), env=env, timeout=timeout, cwd=cwd)

@@ -18,6 +18,7 @@ def parse_clusters(stdout: str) -> list[str]:
     return [line.strip() for line in stdout.splitlines() if line.strip()]
 
 
-def get_clusters(argv: Sequence[str], *, env: Mapping[str, str], timeout: float = 60.0,
-                 cwd: Path | None = None) -> list[str]:
+def get_clusters(
+    argv: Sequence[str], *, env: Mapping[str, str], timeout: float = 60.0, cwd: Path | None = None
+) -> list[str]:
     return parse_clusters(runner.run(list(argv), env=env, timeout=timeout, cwd=cwd).stdout)

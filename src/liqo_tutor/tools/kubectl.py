@@ -34,8 +34,15 @@ def with_kubeconfig(argv: Sequence[str], kubeconfig: str | None, context: str | 
     return head + extra + tail
 
 
-def get_json(args: Sequence[str], *, kubeconfig: str, env: Mapping[str, str], timeout: float = 60.0,
-             cwd: Path | None = None, cluster: str | None = None) -> Any:
+def get_json(
+    args: Sequence[str],
+    *,
+    kubeconfig: str,
+    env: Mapping[str, str],
+    timeout: float = 60.0,
+    cwd: Path | None = None,
+    cluster: str | None = None,
+) -> Any:
     """`kubectl ARGS -o json` parsed (a single object or a `List`)."""
     argv = with_kubeconfig(["kubectl", *args, "-o", "json"], kubeconfig)
     result = runner.run(argv, env=env, timeout=timeout, cwd=cwd, cluster=cluster)

@@ -14,8 +14,9 @@ _ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _LOG_RE = re.compile(r"^(INFO|WARN|ERRO)[: ]\s*(.*)$")
 
 
-def client_version_output(argv: list[str], *, env: Mapping[str, str], timeout: float = 30.0,
-                          cwd: Path | None = None) -> str:
+def client_version_output(
+    argv: list[str], *, env: Mapping[str, str], timeout: float = 30.0, cwd: Path | None = None
+) -> str:
     """stdout of the detection command (`liqoctl version --client` never touches a cluster)."""
     return runner.run(argv, env=env, timeout=timeout, cwd=cwd).stdout
 

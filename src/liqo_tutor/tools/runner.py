@@ -38,21 +38,20 @@ _live: dict[int, _Child] = {}
 _stopping = threading.Event()
 # sh keeps output in chunks of this size; we never stream, so large chunks are cheapest.
 _BUFSIZE = 64 * 1024
+_MAIN_SLICE = 0.1  # seconds: how late the main thread may notice a Ctrl-C
 
 
 class _Child:
-    """A live child process group and how it is being stopped."""
+    """A live child process group; `done` is set once it has been reaped and its output collected."""
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.done = threading.Event()
         self.timed_out = False
         self.interrupted = False
-        self._timers: list[threading.Timer] = []
-        self._tlock = threading.Lock()
 
     def signal(self, sig: int) -> None:
-        if self.done.is_set():
+        if self.done.is_set():  # reaped: the pid may belong to someone else by now
             return
         try:
             os.killpg(self.pid, sig)  # the child leads its own group: grandchildren stop too
@@ -62,23 +61,25 @@ class _Child:
             except OSError:
                 pass
 
+    def wait(self, until: float) -> bool:
+        """Wait for the child until the monotonic time `until`; True once it is done.
+
+        The main thread waits in short slices: a signal (Ctrl-C) may be delivered to any thread,
+        and Python only raises KeyboardInterrupt when the main thread runs bytecode again.
+        """
+        remaining = until - time.monotonic()
+        if threading.current_thread() is threading.main_thread():
+            remaining = min(remaining, _MAIN_SLICE)
+        return self.done.wait(max(0.0, remaining))
+
     def stop(self, grace: float) -> None:
-        """SIGTERM now, SIGKILL after `grace` seconds unless it has exited by then."""
+        """SIGTERM, and SIGKILL if it is still alive after `grace` seconds."""
         self.signal(signal.SIGTERM)
-        self.later(grace, lambda: self.signal(signal.SIGKILL))
-
-    def later(self, delay: float, fn: Callable[[], None]) -> None:
-        timer = threading.Timer(delay, fn)
-        timer.daemon = True
-        with self._tlock:
-            self._timers.append(timer)
-        timer.start()
-
-    def finish(self) -> None:
-        self.done.set()
-        with self._tlock:
-            for timer in self._timers:
-                timer.cancel()
+        kill_at = time.monotonic() + grace
+        while not self.wait(kill_at):
+            if time.monotonic() >= kill_at:
+                self.signal(signal.SIGKILL)
+                kill_at = float("inf")
 
 
 def set_listener(fn: Listener | None) -> None:
@@ -224,30 +225,24 @@ def run(
     child = _Child(proc.process.pid)
     with _lock:
         _live[child.pid] = child
-    timed_out: list[bool] = []
-
-    def on_timeout() -> None:
-        assert child is not None
-        child.timed_out = True
-        timed_out.append(True)
-        child.stop(grace)
-
-    child.later(timeout, on_timeout)
+    threading.Thread(target=_reap, args=(proc, sh, child), name=f"reap-{child.pid}", daemon=True).start()
     try:
         try:
-            _wait(proc, sh)
+            deadline = t0 + timeout
+            while not child.wait(deadline):
+                if time.monotonic() >= deadline:
+                    child.timed_out = True
+                    child.stop(grace)
+                    break
         except KeyboardInterrupt:
             child.interrupted = True
-            child.stop(grace)
-            _wait(proc, sh)  # a second Ctrl-C here propagates at once
+            child.stop(grace)  # a second Ctrl-C here propagates at once
             raise
     finally:
-        child.finish()
         with _lock:
             _live.pop(child.pid, None)
-        if child.done.is_set() and proc.process.exit_code is not None:
-            result = _result(proc, args, started, time.monotonic() - t0, display, cluster)
-            _notify(display, result)
+    result = _result(proc, args, started, time.monotonic() - t0, display, cluster)
+    _notify(display, result)
 
     if child.timed_out:
         raise ToolTimeout(result, timeout, hint="rerun it by hand to see where it waits; --timeout-scale")
@@ -258,11 +253,15 @@ def run(
     return result
 
 
-def _wait(proc: Any, sh: Any) -> None:
+def _reap(proc: Any, sh: Any, child: _Child) -> None:
     try:
         proc.wait()
-    except sh.ErrorReturnCode:  # killed by a signal: the exit code is read from the process below
+    except sh.ErrorReturnCode:  # killed by a signal: the exit code is read from the process
         pass
+    except Exception:  # noqa: S110 - never let a reaper thread die noisily; exit code stays unknown
+        pass
+    finally:
+        child.done.set()
 
 
 def _result(proc: Any, args: list[str], started: float, duration: float, display: str,
@@ -270,7 +269,7 @@ def _result(proc: Any, args: list[str], started: float, duration: float, display
     process = proc.process
     return CommandResult(
         argv=tuple(args),
-        exit_code=int(process.exit_code),
+        exit_code=int(process.exit_code) if process.exit_code is not None else -1,
         stdout=process.stdout.decode("utf-8", errors="replace"),
         stderr=process.stderr.decode("utf-8", errors="replace"),
         started=started,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 __all__ = ["delay", "scaled"]
 
 
@@ -18,12 +16,5 @@ def scaled(seconds: float) -> float:
     """A real-world duration (a timeout that can only expire) scaled like the playground's delays."""
     from liqo_tutor.sim import delays
 
-    scale = getattr(delays, "scale", None)
-    if callable(scale):
-        return float(scale(seconds))
-    raw = os.environ.get("LIQO_TUTOR_SIM_SPEED", "1").strip()
-    try:
-        factor = float(raw)
-    except ValueError:
-        factor = 0.01  # named profiles ("realistic") squeeze real durations into about a minute
+    factor, _realistic = delays.speed()
     return max(0.0, seconds * factor)

@@ -39,8 +39,11 @@ class Crd:
                 col["priority"] = prio
             columns.append(col)
         names: dict[str, Any] = {
-            "kind": self.kind, "listKind": f"{self.kind}List", "plural": self.plural,
-            "singular": self.kind.lower(), "categories": list(self.categories),
+            "kind": self.kind,
+            "listKind": f"{self.kind}List",
+            "plural": self.plural,
+            "singular": self.kind.lower(),
+            "categories": list(self.categories),
         }
         if self.short_names:
             names["shortNames"] = list(self.short_names)
@@ -52,83 +55,155 @@ class Crd:
                 "group": self.group,
                 "names": names,
                 "scope": "Namespaced" if self.namespaced else "Cluster",
-                "versions": [{
-                    "name": self.version, "served": True, "storage": True,
-                    "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
-                    "subresources": {"status": {}},
-                    "additionalPrinterColumns": columns,
-                }],
+                "versions": [
+                    {
+                        "name": self.version,
+                        "served": True,
+                        "storage": True,
+                        "schema": {
+                            "openAPIV3Schema": {
+                                "type": "object",
+                                "x-kubernetes-preserve-unknown-fields": True,
+                            }
+                        },
+                        "subresources": {"status": {}},
+                        "additionalPrinterColumns": columns,
+                    }
+                ],
             },
         }
 
 
 _PC = ".status.peeringConditions"
 _V0 = (
-    Crd("discovery.liqo.io", "v1alpha1", "ForeignCluster", "foreignclusters", False, columns=(
-        ("Type", "string", ".spec.peeringType", 0),
-        ("Outgoing peering", "string", _cond(_PC, "OutgoingPeering"), 0),
-        ("Incoming peering", "string", _cond(_PC, "IncomingPeering"), 0),
-        ("Networking", "string", _cond(_PC, "NetworkStatus"), 0),
-        ("Authentication", "string", _cond(_PC, "AuthenticationStatus"), 0),
-        ("ClusterID", "string", ".spec.clusterIdentity.clusterID", 1),
-        ("ClusterName", "string", ".spec.clusterIdentity.clusterName", 1),
-        AGE,
-    )),
+    Crd(
+        "discovery.liqo.io",
+        "v1alpha1",
+        "ForeignCluster",
+        "foreignclusters",
+        False,
+        columns=(
+            ("Type", "string", ".spec.peeringType", 0),
+            ("Outgoing peering", "string", _cond(_PC, "OutgoingPeering"), 0),
+            ("Incoming peering", "string", _cond(_PC, "IncomingPeering"), 0),
+            ("Networking", "string", _cond(_PC, "NetworkStatus"), 0),
+            ("Authentication", "string", _cond(_PC, "AuthenticationStatus"), 0),
+            ("ClusterID", "string", ".spec.clusterIdentity.clusterID", 1),
+            ("ClusterName", "string", ".spec.clusterIdentity.clusterName", 1),
+            AGE,
+        ),
+    ),
     Crd("discovery.liqo.io", "v1alpha1", "ResourceRequest", "resourcerequests", True),
     Crd("sharing.liqo.io", "v1alpha1", "ResourceOffer", "resourceoffers", True),
     Crd("net.liqo.io", "v1alpha1", "NetworkConfig", "networkconfigs", True),
     Crd("net.liqo.io", "v1alpha1", "TunnelEndpoint", "tunnelendpoints", True),
-    Crd("offloading.liqo.io", "v1alpha1", "NamespaceOffloading", "namespaceoffloadings", True, ("nsof",), (
-        ("NamespaceMappingStrategy", "string", ".spec.namespaceMappingStrategy", 0),
-        ("PodOffloadingStrategy", "string", ".spec.podOffloadingStrategy", 0),
-        ("OffloadingPhase", "string", ".status.offloadingPhase", 0),
-        ("RemoteNamespaceName", "string", ".status.remoteNamespaceName", 1),
-        AGE,
-    )),
+    Crd(
+        "offloading.liqo.io",
+        "v1alpha1",
+        "NamespaceOffloading",
+        "namespaceoffloadings",
+        True,
+        ("nsof",),
+        (
+            ("NamespaceMappingStrategy", "string", ".spec.namespaceMappingStrategy", 0),
+            ("PodOffloadingStrategy", "string", ".spec.podOffloadingStrategy", 0),
+            ("OffloadingPhase", "string", ".status.offloadingPhase", 0),
+            ("RemoteNamespaceName", "string", ".status.remoteNamespaceName", 1),
+            AGE,
+        ),
+    ),
     Crd("virtualkubelet.liqo.io", "v1alpha1", "NamespaceMap", "namespacemaps", True, ("nm",)),
     Crd("virtualkubelet.liqo.io", "v1alpha1", "ShadowPod", "shadowpods", True),
-    Crd("virtualkubelet.liqo.io", "v1alpha1", "VirtualNode", "virtualnodes", True, ("vn",), (
-        ("ClusterName", "string", ".spec.clusterIdentity.clusterName", 0), AGE,
-    )),
+    Crd(
+        "virtualkubelet.liqo.io",
+        "v1alpha1",
+        "VirtualNode",
+        "virtualnodes",
+        True,
+        ("vn",),
+        (
+            ("ClusterName", "string", ".spec.clusterIdentity.clusterName", 0),
+            AGE,
+        ),
+    ),
 )
 
 _V1 = (
-    Crd("core.liqo.io", "v1beta1", "ForeignCluster", "foreignclusters", False, ("fc",), (
-        ("Role", "string", ".status.role", 0),
-        ("ClusterID", "string", ".spec.clusterID", 1),
-        AGE,
-    )),
-    Crd("offloading.liqo.io", "v1beta1", "NamespaceOffloading", "namespaceoffloadings", True,
-        ("nso", "nsof", "nsoff", "nsoffloading"), (
-        ("NamespaceMappingStrategy", "string", ".spec.namespaceMappingStrategy", 0),
-        ("PodOffloadingStrategy", "string", ".spec.podOffloadingStrategy", 0),
-        ("OffloadingPhase", "string", ".status.offloadingPhase", 0),
-        ("RemoteNamespaceName", "string", ".status.remoteNamespaceName", 1),
-        AGE,
-    )),
+    Crd(
+        "core.liqo.io",
+        "v1beta1",
+        "ForeignCluster",
+        "foreignclusters",
+        False,
+        ("fc",),
+        (
+            ("Role", "string", ".status.role", 0),
+            ("ClusterID", "string", ".spec.clusterID", 1),
+            AGE,
+        ),
+    ),
+    Crd(
+        "offloading.liqo.io",
+        "v1beta1",
+        "NamespaceOffloading",
+        "namespaceoffloadings",
+        True,
+        ("nso", "nsof", "nsoff", "nsoffloading"),
+        (
+            ("NamespaceMappingStrategy", "string", ".spec.namespaceMappingStrategy", 0),
+            ("PodOffloadingStrategy", "string", ".spec.podOffloadingStrategy", 0),
+            ("OffloadingPhase", "string", ".status.offloadingPhase", 0),
+            ("RemoteNamespaceName", "string", ".status.remoteNamespaceName", 1),
+            AGE,
+        ),
+    ),
     Crd("offloading.liqo.io", "v1beta1", "NamespaceMap", "namespacemaps", True, ("nm",)),
     Crd("offloading.liqo.io", "v1beta1", "ShadowPod", "shadowpods", True),
     Crd("offloading.liqo.io", "v1beta1", "ShadowEndpointSlice", "shadowendpointslices", True),
-    Crd("offloading.liqo.io", "v1beta1", "VirtualNode", "virtualnodes", True, ("vn",), (
-        ("ClusterID", "string", ".spec.clusterID", 0),
-        ("Create Node", "boolean", ".spec.createNode", 0),
-        AGE,
-    )),
-    Crd("authentication.liqo.io", "v1beta1", "ResourceSlice", "resourceslices", True, (), (
-        ("Authentication", "string", _cond(".status.conditions", "Authentication"), 0),
-        ("Resources", "string", _cond(".status.conditions", "Resources"), 0),
-        AGE,
-    )),
+    Crd(
+        "offloading.liqo.io",
+        "v1beta1",
+        "VirtualNode",
+        "virtualnodes",
+        True,
+        ("vn",),
+        (
+            ("ClusterID", "string", ".spec.clusterID", 0),
+            ("Create Node", "boolean", ".spec.createNode", 0),
+            AGE,
+        ),
+    ),
+    Crd(
+        "authentication.liqo.io",
+        "v1beta1",
+        "ResourceSlice",
+        "resourceslices",
+        True,
+        (),
+        (
+            ("Authentication", "string", _cond(".status.conditions", "Authentication"), 0),
+            ("Resources", "string", _cond(".status.conditions", "Resources"), 0),
+            AGE,
+        ),
+    ),
     Crd("authentication.liqo.io", "v1beta1", "Tenant", "tenants", True),
     Crd("authentication.liqo.io", "v1beta1", "Identity", "identities", True),
     Crd("networking.liqo.io", "v1beta1", "Configuration", "configurations", True),
     Crd("networking.liqo.io", "v1beta1", "GatewayServer", "gatewayservers", True),
     Crd("networking.liqo.io", "v1beta1", "GatewayClient", "gatewayclients", True),
-    Crd("networking.liqo.io", "v1beta1", "Connection", "connections", True, (), (
-        ("Type", "string", ".spec.type", 0),
-        ("Status", "string", ".status.value", 0),
-        AGE,
-    )),
+    Crd(
+        "networking.liqo.io",
+        "v1beta1",
+        "Connection",
+        "connections",
+        True,
+        (),
+        (
+            ("Type", "string", ".spec.type", 0),
+            ("Status", "string", ".status.value", 0),
+            AGE,
+        ),
+    ),
     Crd("ipam.liqo.io", "v1alpha1", "Network", "networks", True),
     Crd("ipam.liqo.io", "v1alpha1", "IP", "ips", True),
 )

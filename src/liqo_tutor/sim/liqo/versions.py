@@ -83,13 +83,26 @@ def components(line: Line) -> tuple[list[str], list[str]]:
     """(Deployments, DaemonSets) the chart of that line installs (§4.1)."""
     if line.v0:
         return (
-            ["liqo-auth", "liqo-controller-manager", "liqo-crd-replicator", "liqo-gateway",
-             "liqo-metric-agent", "liqo-network-manager", "liqo-proxy"],
+            [
+                "liqo-auth",
+                "liqo-controller-manager",
+                "liqo-crd-replicator",
+                "liqo-gateway",
+                "liqo-metric-agent",
+                "liqo-network-manager",
+                "liqo-proxy",
+            ],
             ["liqo-route"],
         )
     return (
-        ["liqo-controller-manager", "liqo-crd-replicator", "liqo-ipam", "liqo-metric-agent",
-         "liqo-proxy", "liqo-webhook"],
+        [
+            "liqo-controller-manager",
+            "liqo-crd-replicator",
+            "liqo-ipam",
+            "liqo-metric-agent",
+            "liqo-proxy",
+            "liqo-webhook",
+        ],
         ["liqo-fabric"],
     )
 

@@ -206,8 +206,9 @@ def parse_argv(root: Command, argv: list[str]) -> tuple[list[Command], dict[str,
     flags = _all_flags(chain)
     by_long = {f.name: f for f in flags}
     by_short = {f.short: f for f in flags if f.short}
-    values: dict[str, Any] = {f.name: (list(f.default) if isinstance(f.default, list) else f.default)
-                              for f in flags}
+    values: dict[str, Any] = {
+        f.name: (list(f.default) if isinstance(f.default, list) else f.default) for f in flags
+    }
     seen: set[str] = set()
     positional: list[str] = []
     want_help = False
@@ -245,7 +246,8 @@ def parse_argv(root: Command, argv: list[str]) -> tuple[list[Command], dict[str,
         converted = _convert(fl, value)
         if fl.kind == "list":
             values[fl.name] = ([] if fl.name not in seen else values[fl.name]) + [
-                v for v in value.split(",") if v]
+                v for v in value.split(",") if v
+            ]
         else:
             values[fl.name] = converted
         seen.add(fl.name)
@@ -303,7 +305,9 @@ class Printer:
 def client(ctx: Ctx, remote: bool = False) -> KubeClient:
     prefix = "remote-" if remote else ""
     try:
-        return KubeClient.from_kubeconfig(ctx.f(f"{prefix}kubeconfig") or None, ctx.f(f"{prefix}context") or None)
+        return KubeClient.from_kubeconfig(
+            ctx.f(f"{prefix}kubeconfig") or None, ctx.f(f"{prefix}context") or None
+        )
     except KubeConfigError as exc:
         raise ctx.out.fail(str(exc)) from None
     except (OSError, yaml.YAMLError) as exc:
@@ -405,13 +409,17 @@ def cmd_version(ctx: Ctx) -> int:
     if found is None:
         Printer.result("Server version: Unknown\n")
         ctx.out.warn(f"Failed to retrieve Liqo server version: {err}")
-        ctx.out.warn("Is Liqo installed in your cluster? Is the cluster reachable? "
-                     "Do you have the permissions to access the target cluster?")
+        ctx.out.warn(
+            "Is Liqo installed in your cluster? Is the cluster reachable? "
+            "Do you have the permissions to access the target cluster?"
+        )
         return 1
     Printer.result(f"Server version: {found}\n")
     if found != ctx.version:
-        ctx.out.warn("The version of liqoctl does not match the Liqo server version. "
-                     "This might cause unexpected behaviors.")
+        ctx.out.warn(
+            "The version of liqoctl does not match the Liqo server version. "
+            "This might cause unexpected behaviors."
+        )
     return 0
 
 
@@ -447,11 +455,15 @@ def cmd_info(ctx: Ctx) -> int:
     except ApiError as exc:
         raise ctx.out.fail(str(exc)) from None
     if ident is None:
-        raise ctx.out.fail("Liqo is not installed in the cluster: " + f'configmaps "{CLUSTERID_CM}" not found')
-    data = {
+        raise ctx.out.fail(
+            "Liqo is not installed in the cluster: " + f'configmaps "{CLUSTERID_CM}" not found'
+        )
+    data: Obj = {
         "local": {"clusterID": ident.get("CLUSTER_ID", ""), "version": version or "Unknown"},
-        "peerings": [{"clusterID": fc["metadata"]["name"], "role": (fc.get("status") or {}).get("role", "Unknown")}
-                     for fc in fcs],
+        "peerings": [
+            {"clusterID": fc["metadata"]["name"], "role": (fc.get("status") or {}).get("role", "Unknown")}
+            for fc in fcs
+        ],
     }
     fmt = ctx.f("output")
     if fmt == "json":
@@ -459,8 +471,12 @@ def cmd_info(ctx: Ctx) -> int:
     elif fmt == "yaml":
         Printer.result(yaml.safe_dump(data, sort_keys=False))
     else:
-        lines = ["─ Local installation info ──", f"   Cluster ID: {data['local']['clusterID']}",
-                 f"   Version: {data['local']['version']}", "─ Active peerings ──"]
+        lines = [
+            "─ Local installation info ──",
+            f"   Cluster ID: {data['local']['clusterID']}",
+            f"   Version: {data['local']['version']}",
+            "─ Active peerings ──",
+        ]
         for p in data["peerings"]:
             lines.append(f"   {p['clusterID']}  Role: {p['role']}")
         Printer.result("\n".join(lines) + "\n")
@@ -482,15 +498,22 @@ def _known_chart(version: str) -> bool:
 
 def _labels(component: str) -> dict[str, str]:
     short = component.removeprefix("liqo-")
-    return {"app.kubernetes.io/name": short, "app.kubernetes.io/instance": "liqo",
-            "app.kubernetes.io/component": short, "app.kubernetes.io/part-of": "liqo",
-            "app.kubernetes.io/managed-by": "Helm"}
+    return {
+        "app.kubernetes.io/name": short,
+        "app.kubernetes.io/instance": "liqo",
+        "app.kubernetes.io/component": short,
+        "app.kubernetes.io/part-of": "liqo",
+        "app.kubernetes.io/managed-by": "Helm",
+    }
 
 
 def _deployment(component: str, version: str, namespace: str) -> Obj:
     labels = _labels(component)
     container = component.removeprefix("liqo-")
-    selector = {"app.kubernetes.io/name": labels["app.kubernetes.io/name"], "app.kubernetes.io/instance": "liqo"}
+    selector = {
+        "app.kubernetes.io/name": labels["app.kubernetes.io/name"],
+        "app.kubernetes.io/instance": "liqo",
+    }
     return {
         "kind": "Deployment",
         "metadata": {"name": component, "namespace": namespace, "labels": labels},
@@ -499,31 +522,47 @@ def _deployment(component: str, version: str, namespace: str) -> Obj:
             "selector": {"matchLabels": selector},
             "template": {
                 "metadata": {"labels": labels},
-                "spec": {"serviceAccountName": component,
-                         "containers": [{"name": container, "image": image(component, version),
-                                         "imagePullPolicy": "IfNotPresent"}]},
+                "spec": {
+                    "serviceAccountName": component,
+                    "containers": [
+                        {
+                            "name": container,
+                            "image": image(component, version),
+                            "imagePullPolicy": "IfNotPresent",
+                        }
+                    ],
+                },
             },
         },
     }
 
 
 def _helm_secret(revision: int, status: str, chart_version: str, values: Obj, namespace: str) -> Obj:
-    release = {"name": "liqo", "namespace": namespace, "version": revision,
-               "info": {"status": status}, "chart": {"metadata": {"name": "liqo", "version": chart_version,
-                                                                  "appVersion": chart_version}},
-               "config": values}
+    release = {
+        "name": "liqo",
+        "namespace": namespace,
+        "version": revision,
+        "info": {"status": status},
+        "chart": {"metadata": {"name": "liqo", "version": chart_version, "appVersion": chart_version}},
+        "config": values,
+    }
     return {
         "kind": "Secret",
         "type": "helm.sh/release.v1",
-        "metadata": {"name": f"sh.helm.release.v1.liqo.v{revision}", "namespace": namespace,
-                     "labels": {"owner": "helm", "name": "liqo", "status": status, "version": str(revision)}},
+        "metadata": {
+            "name": f"sh.helm.release.v1.liqo.v{revision}",
+            "namespace": namespace,
+            "labels": {"owner": "helm", "name": "liqo", "status": status, "version": str(revision)},
+        },
         "data": {"release": b64(b64(json.dumps(release)))},
     }
 
 
 def _releases(kc: KubeClient, namespace: str) -> list[Obj]:
-    return sorted(kc.list(SECRETS, namespace, {"owner": "helm", "name": "liqo"}),
-                  key=lambda s: int((s["metadata"].get("labels") or {}).get("version", "0")))
+    return sorted(
+        kc.list(SECRETS, namespace, {"owner": "helm", "name": "liqo"}),
+        key=lambda s: int((s["metadata"].get("labels") or {}).get("version", "0")),
+    )
 
 
 def cmd_install(ctx: Ctx) -> int:
@@ -554,28 +593,39 @@ def cmd_install(ctx: Ctx) -> int:
         out.log.write(f'INFO: No cluster {what} specified. Generated: "{name}"')
         out.log.flush()
     if not DNS1123.match(name) or len(name) > 63:
-        raise out.fail(f"Error retrieving configuration: the cluster {'name' if line.v0 else 'id'} "
-                       f"may contain only lowercase letters, numbers and hyphens, and must start and "
-                       f"end with a letter or a number: {name!r} is invalid")
+        raise out.fail(
+            f"Error retrieving configuration: the cluster {'name' if line.v0 else 'id'} "
+            f"may contain only lowercase letters, numbers and hyphens, and must start and "
+            f"end with a letter or a number: {name!r} is invalid"
+        )
     labels = [kv for kv in ctx.f("cluster-labels") or [] if kv]
     for kv in labels:
         if "=" not in kv:
-            raise out.fail(f'Error retrieving configuration: "{kv}" is not a valid label (expected key=value)')
+            raise out.fail(
+                f'Error retrieving configuration: "{kv}" is not a valid label (expected key=value)'
+            )
     out.info("Cluster configuration correctly retrieved")
 
     out.step("Generating installation parameters")
     chart_version = ctx.f("version") or (LATEST_CHART if line.v0 else ctx.version)
     chart_line = line_of(chart_version)
-    values: Obj = {"discovery": {"config": {id_flag.replace("-", "_"): name,
-                                            "clusterLabels": dict(kv.split("=", 1) for kv in labels)
-                                            | {"liqo.io/provider": "kind"}}},
-                   "telemetry": {"enabled": not ctx.f("disable-telemetry")}}
+    values: Obj = {
+        "discovery": {
+            "config": {
+                id_flag.replace("-", "_"): name,
+                "clusterLabels": dict(kv.split("=", 1) for kv in labels) | {"liqo.io/provider": "kind"},
+            }
+        },
+        "telemetry": {"enabled": not ctx.f("disable-telemetry")},
+    }
     out.info("Installation parameters correctly generated")
 
     out.step("Installing or upgrading Liqo... (this may take a few minutes)")
     if not _known_chart(chart_version):
-        raise out.fail(f'Error installing or upgrading Liqo: chart "liqo" version "{chart_version}" '
-                       "not found in https://helm.liqo.io/ repository")
+        raise out.fail(
+            f'Error installing or upgrading Liqo: chart "liqo" version "{chart_version}" '
+            "not found in https://helm.liqo.io/ repository"
+        )
     try:
         _helm_install(ctx, kc, ns, name, chart_version, chart_line, values, existing)
     except Failed:
@@ -589,33 +639,64 @@ def cmd_install(ctx: Ctx) -> int:
 
 def _random_name() -> str:
     adjectives = ("brave", "calm", "eager", "fancy", "gentle", "happy", "jolly", "lively", "proud", "silly")
-    nouns = ("river", "forest", "meadow", "breeze", "canyon", "glacier", "harbor", "island", "lagoon", "summit")
+    nouns = (
+        "river",
+        "forest",
+        "meadow",
+        "breeze",
+        "canyon",
+        "glacier",
+        "harbor",
+        "island",
+        "lagoon",
+        "summit",
+    )
     return f"{secrets.choice(adjectives)}-{secrets.choice(nouns)}"
 
 
-def _helm_install(ctx: Ctx, kc: KubeClient, ns: str, name: str, chart_version: str, chart_line: Line,
-                  values: Obj, existing: dict[str, str] | None) -> None:
+def _helm_install(
+    ctx: Ctx,
+    kc: KubeClient,
+    ns: str,
+    name: str,
+    chart_version: str,
+    chart_line: Line,
+    values: Obj,
+    existing: dict[str, str] | None,
+) -> None:
     out = ctx.out
     releases = _releases(kc, ns)
     deployed = [r for r in releases if (r["metadata"].get("labels") or {}).get("status") == "deployed"]
-    pending = [r for r in releases if (r["metadata"].get("labels") or {}).get("status", "").startswith("pending")]
+    pending = [
+        r for r in releases if (r["metadata"].get("labels") or {}).get("status", "").startswith("pending")
+    ]
     if pending:
-        raise out.fail("Error installing or upgrading Liqo: another operation (install/upgrade/rollback) "
-                       "is in progress")
+        raise out.fail(
+            "Error installing or upgrading Liqo: another operation (install/upgrade/rollback) is in progress"
+        )
     if releases and not deployed:
         raise out.fail('Error installing or upgrading Liqo: "liqo" has no deployed releases')
     # The chart refuses to change the identity of an installed cluster (v1 chart template).
-    if chart_line.v1 and existing and existing.get("CLUSTER_ID") and ctx.line.v1 \
-            and existing["CLUSTER_ID"] != name:
-        raise out.fail("Error installing or upgrading Liqo: execution error at "
-                       "(liqo/templates/liqo-clusterid-configmap.yaml:1:4): Changing the cluster ID by "
-                       "providing a different .discovery.config.clusterID value is not allowed.")
+    if (
+        chart_line.v1
+        and existing
+        and existing.get("CLUSTER_ID")
+        and ctx.line.v1
+        and existing["CLUSTER_ID"] != name
+    ):
+        raise out.fail(
+            "Error installing or upgrading Liqo: execution error at "
+            "(liqo/templates/liqo-clusterid-configmap.yaml:1:4): Changing the cluster ID by "
+            "providing a different .discovery.config.clusterID value is not allowed."
+        )
     revision = int((releases[-1]["metadata"].get("labels") or {}).get("version", "0")) + 1 if releases else 1
     first = not deployed
     if kc.get(NS, ns) is None:
         kc.create(NS, {"kind": "Namespace", "metadata": {"name": ns}})
-    kc.create(SECRETS, _helm_secret(revision, "pending-install" if first else "pending-upgrade",
-                                    chart_version, values, ns))
+    kc.create(
+        SECRETS,
+        _helm_secret(revision, "pending-install" if first else "pending-upgrade", chart_version, values, ns),
+    )
     time.sleep(sim_delay("liqo_install"))
     for obj in crds.crd_objects(chart_line):
         kc.apply(CRD, obj)
@@ -625,10 +706,22 @@ def _helm_install(ctx: Ctx, kc: KubeClient, ns: str, name: str, chart_version: s
         data = {"CLUSTER_ID": cluster_id, "CLUSTER_NAME": name}
     else:
         data = {"CLUSTER_ID": name}
-    kc.apply(CM, {"kind": "ConfigMap", "metadata": {
-        "name": CLUSTERID_CM, "namespace": ns,
-        "labels": {"app.kubernetes.io/name": "clusterid-configmap", "app.kubernetes.io/part-of": "liqo",
-                   "app.kubernetes.io/managed-by": "Helm"}}, "data": data})
+    kc.apply(
+        CM,
+        {
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": CLUSTERID_CM,
+                "namespace": ns,
+                "labels": {
+                    "app.kubernetes.io/name": "clusterid-configmap",
+                    "app.kubernetes.io/part-of": "liqo",
+                    "app.kubernetes.io/managed-by": "Helm",
+                },
+            },
+            "data": data,
+        },
+    )
     deployments, daemonsets = components(chart_line)
     for comp in deployments:
         kc.apply(DEPLOY, _deployment(comp, chart_version, ns))
@@ -644,15 +737,40 @@ def _helm_install(ctx: Ctx, kc: KubeClient, ns: str, name: str, chart_version: s
     if chart_line.v0:
         for svc_name, port, proto in (("liqo-auth", 443, "TCP"), ("liqo-gateway", 5871, "UDP")):
             comp_labels = _labels(svc_name)
-            kc.apply(SVC, {"kind": "Service", "metadata": {"name": svc_name, "namespace": ns, "labels": comp_labels},
-                           "spec": {"type": "NodePort",
-                                    "selector": {"app.kubernetes.io/name": comp_labels["app.kubernetes.io/name"],
-                                                 "app.kubernetes.io/instance": "liqo"},
-                                    "ports": [{"name": svc_name.removeprefix("liqo-"), "port": port,
-                                               "targetPort": 8443 if port == 443 else port, "protocol": proto}]}})
+            kc.apply(
+                SVC,
+                {
+                    "kind": "Service",
+                    "metadata": {"name": svc_name, "namespace": ns, "labels": comp_labels},
+                    "spec": {
+                        "type": "NodePort",
+                        "selector": {
+                            "app.kubernetes.io/name": comp_labels["app.kubernetes.io/name"],
+                            "app.kubernetes.io/instance": "liqo",
+                        },
+                        "ports": [
+                            {
+                                "name": svc_name.removeprefix("liqo-"),
+                                "port": port,
+                                "targetPort": 8443 if port == 443 else port,
+                                "protocol": proto,
+                            }
+                        ],
+                    },
+                },
+            )
     try:
-        kc.apply(CLUSTERROLES, {"kind": "ClusterRole", "metadata": {
-            "name": "liqo-controller-manager", "labels": {"app.kubernetes.io/part-of": "liqo"}}, "rules": []})
+        kc.apply(
+            CLUSTERROLES,
+            {
+                "kind": "ClusterRole",
+                "metadata": {
+                    "name": "liqo-controller-manager",
+                    "labels": {"app.kubernetes.io/part-of": "liqo"},
+                },
+                "rules": [],
+            },
+        )
     except ApiError as exc:
         if not exc.not_found:
             raise
@@ -660,8 +778,9 @@ def _helm_install(ctx: Ctx, kc: KubeClient, ns: str, name: str, chart_version: s
     timeout = float(ctx.f("timeout"))
 
     def all_available() -> bool:
-        return all(deployment_available(d) for d in (kc.get(DEPLOY, c, ns) for c in deployments) if d) and \
-            all(kc.get(DEPLOY, c, ns) is not None for c in deployments)
+        return all(
+            deployment_available(d) for d in (kc.get(DEPLOY, c, ns) for c in deployments) if d
+        ) and all(kc.get(DEPLOY, c, ns) is not None for c in deployments)
 
     if not wait_for(all_available, timeout, interval=0.05):
         reason = "timed out waiting for the condition"
@@ -672,11 +791,13 @@ def _helm_install(ctx: Ctx, kc: KubeClient, ns: str, name: str, chart_version: s
             kc.apply(SECRETS, _helm_secret(revision, "failed", chart_version, values, ns))
             msg = f"release liqo failed, and has been rolled back due to atomic being set: {reason}"
         out.error(f"Error installing or upgrading Liqo: {msg}")
-        for hint in ("Likely causes for the installation/upgrade timeout could include:",
-                     "* One or more pods failed to start (e.g., they are in the ImagePullBackOff status)",
-                     "* A service of type LoadBalancer has been configured, but no provider is available",
-                     "You can add the --verbose flag for debug information concerning the failing resources",
-                     "Additionally, if necessary, you can increase the timeout value with the --timeout flag"):
+        for hint in (
+            "Likely causes for the installation/upgrade timeout could include:",
+            "* One or more pods failed to start (e.g., they are in the ImagePullBackOff status)",
+            "* A service of type LoadBalancer has been configured, but no provider is available",
+            "You can add the --verbose flag for debug information concerning the failing resources",
+            "Additionally, if necessary, you can increase the timeout value with the --timeout flag",
+        ):
             out.info(hint)
         raise Failed(msg)
     for old in releases:
@@ -743,8 +864,10 @@ def cmd_uninstall(ctx: Ctx) -> int:
         if ctx.line.v0:
             raise out.fail("Pre-uninstall checks failed: you should:\n" + "\n".join(problems))
         out.error("Pre-uninstall checks failed: " + "\n".join(problems))
-        out.error('Please use "liqoctl unpeer" to remove the peerings and "liqoctl unoffload" '
-                  "to unoffload the namespaces before uninstalling Liqo")
+        out.error(
+            'Please use "liqoctl unpeer" to remove the peerings and "liqoctl unoffload" '
+            "to unoffload the namespaces before uninstalling Liqo"
+        )
         raise Failed("pre-uninstall")
     out.info("Pre-uninstall checks passed")
     out.step("Uninstalling Liqo")
@@ -793,9 +916,11 @@ def _preuninstall(kc: KubeClient) -> list[str]:
                     incoming.append(fc["metadata"]["name"])
                 if cond_status(conds, "NetworkStatus") == "Established":
                     network.append(fc["metadata"]["name"])
-            for label, names in (("disable outgoing peering for clusters:", outgoing),
-                                 ("disable incoming peering for clusters:", incoming),
-                                 ("disable networking for clusters:", network)):
+            for label, names in (
+                ("disable outgoing peering for clusters:", outgoing),
+                ("disable incoming peering for clusters:", incoming),
+                ("disable networking for clusters:", network),
+            ):
                 if names:
                     problems.append(label)
                     problems += [f"- {n}" for n in names]
@@ -805,14 +930,18 @@ def _preuninstall(kc: KubeClient) -> list[str]:
                 st = fc.get("status") or {}
                 modules = st.get("modules") or {}
                 if st.get("role", "Unknown") != "Unknown" or any(
-                        (modules.get(m) or {}).get("enabled") for m in ("networking", "authentication", "offloading")):
+                    (modules.get(m) or {}).get("enabled")
+                    for m in ("networking", "authentication", "offloading")
+                ):
                     active.append(fc["metadata"]["name"])
             if active:
                 problems.append("active peerings with clusters: " + ", ".join(active))
             slices = _safe_list(kc, res(ln, "resourceslices"))
             if slices:
-                problems.append("resourceslices still present: " + ", ".join(
-                    f"{s['metadata']['namespace']}/{s['metadata']['name']}" for s in slices))
+                problems.append(
+                    "resourceslices still present: "
+                    + ", ".join(f"{s['metadata']['namespace']}/{s['metadata']['name']}" for s in slices)
+                )
     if offloaded:
         problems.append("disable offloading for namespaces:")
         problems += [f"- {n}" for n in offloaded]
@@ -869,13 +998,17 @@ def cmd_generate_peer(ctx: Ctx) -> int:
     url = f"https://{host}" + ("" if p == 443 else f":{p}")
     cluster_id = ident.get("CLUSTER_ID", "")
     name = ident.get("CLUSTER_NAME") or cluster_id
-    command = f"{PROG} peer out-of-band {name} --auth-url {url} --cluster-id {cluster_id} --auth-token {token}"
+    command = (
+        f"{PROG} peer out-of-band {name} --auth-url {url} --cluster-id {cluster_id} --auth-token {token}"
+    )
     if ctx.f("only-command"):
         Printer.result(command + "\n")
         return 0
     out.info("Peering information correctly retrieved")
-    Printer.result("\nExecute this command on a *different* cluster to enable an outgoing peering with the "
-                   f"current cluster:\n\n{command}\n")
+    Printer.result(
+        "\nExecute this command on a *different* cluster to enable an outgoing peering with the "
+        f"current cluster:\n\n{command}\n"
+    )
     return 0
 
 
@@ -893,30 +1026,56 @@ def cmd_peer_oob(ctx: Ctx) -> int:
         if ident is None:
             raise ApiError(404, "NotFound", f'configmaps "{CLUSTERID_CM}" not found')
         if ident.get("CLUSTER_ID") == remote_id:
-            raise ApiError(400, "BadRequest",
-                           "the Cluster ID of the remote cluster is the same of that of the local cluster")
+            raise ApiError(
+                400,
+                "BadRequest",
+                "the Cluster ID of the remote cluster is the same of that of the local cluster",
+            )
         current = kc.get(fcr, name)
         if current is not None:
             spec = current.get("spec") or {}
             if spec.get("peeringType") == "InBand":
-                raise ApiError(400, "BadRequest", f"a peering of type InBand already exists towards remote "
-                               f'cluster "{name}", cannot be changed to OutOfBand')
+                raise ApiError(
+                    400,
+                    "BadRequest",
+                    f"a peering of type InBand already exists towards remote "
+                    f'cluster "{name}", cannot be changed to OutOfBand',
+                )
             if (spec.get("clusterIdentity") or {}).get("clusterID") not in (None, "", remote_id):
-                raise ApiError(400, "BadRequest", 'admission webhook "fc.validate.liqo.io" denied the request: '
-                               "The ClusterID value cannot be modified after creation")
-        kc.apply(SECRETS, {"kind": "Secret", "metadata": {
-            "name": f"remote-token-{remote_id}", "namespace": ns,
-            "labels": {"discovery.liqo.io/cluster-id": remote_id, "discovery.liqo.io/auth-token": ""}},
-            "data": {"token": b64(ctx.f("auth-token"))}})
-        fc: Obj = {"kind": "ForeignCluster", "metadata": {"name": name, "labels": {
-            "discovery.liqo.io/cluster-id": remote_id}},
-            "spec": {"peeringType": "OutOfBand",
-                     "clusterIdentity": {"clusterID": remote_id, "clusterName": name},
-                     "foreignAuthUrl": ctx.f("auth-url"),
-                     "outgoingPeeringEnabled": "Yes",
-                     "incomingPeeringEnabled": ((current or {}).get("spec") or {}).get(
-                         "incomingPeeringEnabled", "Auto") if not ctx.f("incoming") else "Yes",
-                     "insecureSkipTLSVerify": True}}
+                raise ApiError(
+                    400,
+                    "BadRequest",
+                    'admission webhook "fc.validate.liqo.io" denied the request: '
+                    "The ClusterID value cannot be modified after creation",
+                )
+        kc.apply(
+            SECRETS,
+            {
+                "kind": "Secret",
+                "metadata": {
+                    "name": f"remote-token-{remote_id}",
+                    "namespace": ns,
+                    "labels": {"discovery.liqo.io/cluster-id": remote_id, "discovery.liqo.io/auth-token": ""},
+                },
+                "data": {"token": b64(ctx.f("auth-token"))},
+            },
+        )
+        fc: Obj = {
+            "kind": "ForeignCluster",
+            "metadata": {"name": name, "labels": {"discovery.liqo.io/cluster-id": remote_id}},
+            "spec": {
+                "peeringType": "OutOfBand",
+                "clusterIdentity": {"clusterID": remote_id, "clusterName": name},
+                "foreignAuthUrl": ctx.f("auth-url"),
+                "outgoingPeeringEnabled": "Yes",
+                "incomingPeeringEnabled": ((current or {}).get("spec") or {}).get(
+                    "incomingPeeringEnabled", "Auto"
+                )
+                if not ctx.f("incoming")
+                else "Yes",
+                "insecureSkipTLSVerify": True,
+            },
+        }
         if current is not None:
             fc["spec"] = {**(current.get("spec") or {}), **fc["spec"]}
         kc.apply(fcr, fc)
@@ -927,7 +1086,11 @@ def cmd_peer_oob(ctx: Ctx) -> int:
     def fc_cond(ctype: str) -> Callable[[], bool]:
         def check() -> bool:
             obj = kc.get(fcr, name)
-            return cond_status(((obj or {}).get("status") or {}).get("peeringConditions"), ctype) == "Established"
+            return (
+                cond_status(((obj or {}).get("status") or {}).get("peeringConditions"), ctype)
+                == "Established"
+            )
+
         return check
 
     def auth_hopeless() -> bool:
@@ -942,17 +1105,30 @@ def cmd_peer_oob(ctx: Ctx) -> int:
         return False
 
     stages = (
-        (f'Waiting for authentication to the cluster "{name}"', fc_cond("AuthenticationStatus"),
-         f'Authenticated to cluster "{name}"', f'Authentication to the remote cluster "{name}" failed'),
-        (f'Activating outgoing peering to the remote cluster "{name}"', fc_cond("OutgoingPeering"),
-         f'Outgoing peering activated to the remote cluster "{name}"',
-         f'Failed activating outgoing peering to the remote cluster "{name}"'),
-        (f'Waiting for network to the remote cluster "{name}"', fc_cond("NetworkStatus"),
-         f'Network established to the remote cluster "{name}"',
-         f'Failed establishing networking to the remote cluster "{name}"'),
-        (f'Waiting for node to be created for the remote cluster "{name}"', node_ready,
-         f'Node created for remote cluster "{name}"',
-         f'Failed waiting for node to be created for remote cluster "{name}"'),
+        (
+            f'Waiting for authentication to the cluster "{name}"',
+            fc_cond("AuthenticationStatus"),
+            f'Authenticated to cluster "{name}"',
+            f'Authentication to the remote cluster "{name}" failed',
+        ),
+        (
+            f'Activating outgoing peering to the remote cluster "{name}"',
+            fc_cond("OutgoingPeering"),
+            f'Outgoing peering activated to the remote cluster "{name}"',
+            f'Failed activating outgoing peering to the remote cluster "{name}"',
+        ),
+        (
+            f'Waiting for network to the remote cluster "{name}"',
+            fc_cond("NetworkStatus"),
+            f'Network established to the remote cluster "{name}"',
+            f'Failed establishing networking to the remote cluster "{name}"',
+        ),
+        (
+            f'Waiting for node to be created for the remote cluster "{name}"',
+            node_ready,
+            f'Node created for remote cluster "{name}"',
+            f'Failed waiting for node to be created for remote cluster "{name}"',
+        ),
     )
     start = time.monotonic()
     total = float(ctx.f("timeout"))
@@ -980,8 +1156,12 @@ def cmd_unpeer_oob(ctx: Ctx) -> int:
         if fc is None:
             raise ApiError(404, "NotFound", f'{line.fc_key} "{name}" not found')
         if (fc.get("spec") or {}).get("peeringType") != "OutOfBand":
-            raise ApiError(400, "BadRequest", f'the peering type towards remote cluster "{name}" is '
-                           f"{(fc.get('spec') or {}).get('peeringType')}, expected OutOfBand")
+            raise ApiError(
+                400,
+                "BadRequest",
+                f'the peering type towards remote cluster "{name}" is '
+                f"{(fc.get('spec') or {}).get('peeringType')}, expected OutOfBand",
+            )
         fc["spec"]["outgoingPeeringEnabled"] = "No"
         if ctx.f("incoming"):
             fc["spec"]["incomingPeeringEnabled"] = "No"
@@ -1000,8 +1180,10 @@ def cmd_unpeer_oob(ctx: Ctx) -> int:
 
     final = wait_for(disabled, float(ctx.f("timeout")))
     if final is None:
-        raise out.fail(f'Failed disabling outgoing peering to the remote cluster "{name}": '
-                       "timed out waiting for the condition")
+        raise out.fail(
+            f'Failed disabling outgoing peering to the remote cluster "{name}": '
+            "timed out waiting for the condition"
+        )
     out.info(f'Successfully disabled outgoing peering to the remote cluster "{name}"')
     incoming = cond_status(((final.get("status") or {}).get("peeringConditions")), "IncomingPeering")
     if incoming not in ("", "None") and not ctx.f("incoming"):
@@ -1039,14 +1221,19 @@ def _pair(ctx: Ctx) -> Pair:
     if local.same_cluster(remote):
         raise out.fail("local and remote clusters must be different")
     ids = []
-    for kc, ns, where in ((local, ctx.f("namespace"), "local"), (remote, ctx.f("remote-namespace"), "remote")):
+    for kc, ns, where in (
+        (local, ctx.f("namespace"), "local"),
+        (remote, ctx.f("remote-namespace"), "remote"),
+    ):
         try:
             ident = identity(kc, ns)
         except ApiError as exc:
             raise out.fail(f"unable to get the {where} cluster identity: {exc.message}") from None
         if not ident or not ident.get("CLUSTER_ID"):
-            raise out.fail(f'unable to get the {where} cluster identity: configmaps "{CLUSTERID_CM}" not found '
-                           f"(is Liqo installed in the {where} cluster?)")
+            raise out.fail(
+                f'unable to get the {where} cluster identity: configmaps "{CLUSTERID_CM}" not found '
+                f"(is Liqo installed in the {where} cluster?)"
+            )
         ids.append(ident["CLUSTER_ID"])
     if ids[0] == ids[1]:
         raise out.fail("local and remote clusters must be different")
@@ -1056,8 +1243,16 @@ def _pair(ctx: Ctx) -> Pair:
 def _tenant_ns(kc: KubeClient, remote_id: str) -> str:
     name = f"liqo-tenant-{remote_id}"
     if kc.get(NS, name) is None:
-        kc.create(NS, {"kind": "Namespace", "metadata": {"name": name, "labels": {
-            "liqo.io/tenant-namespace": "true", REMOTE_ID_LABEL: remote_id}}})
+        kc.create(
+            NS,
+            {
+                "kind": "Namespace",
+                "metadata": {
+                    "name": name,
+                    "labels": {"liqo.io/tenant-namespace": "true", REMOTE_ID_LABEL: remote_id},
+                },
+            },
+        )
     return name
 
 
@@ -1088,44 +1283,91 @@ def cmd_peer_v1(ctx: Ctx) -> int:
         out.info("Nonce generated successfully")
         out.info("Nonce retrieved")
         out.info("Nonce signed")
-        rem.apply(rem_tenant, {"kind": "Tenant", "metadata": {"name": pair.local_id, "namespace": rem_tns,
-                                                              "labels": {REMOTE_ID_LABEL: pair.local_id}},
-                               "spec": {"clusterID": pair.local_id, "tenantCondition": "Active"}})
+        rem.apply(
+            rem_tenant,
+            {
+                "kind": "Tenant",
+                "metadata": {
+                    "name": pair.local_id,
+                    "namespace": rem_tns,
+                    "labels": {REMOTE_ID_LABEL: pair.local_id},
+                },
+                "spec": {"clusterID": pair.local_id, "tenantCondition": "Active"},
+            },
+        )
         out.info("Tenant correctly applied on provider cluster")
-        if not wait_for(lambda: ((rem.get(rem_tenant, pair.local_id, rem_tns) or {}).get("status") or {}).get(
-                "authParams"), left()):
-            out.error("Failed waiting for the Tenant status to be filled: timed out waiting for the condition")
+        if not wait_for(
+            lambda: ((rem.get(rem_tenant, pair.local_id, rem_tns) or {}).get("status") or {}).get(
+                "authParams"
+            ),
+            left(),
+        ):
+            out.error(
+                "Failed waiting for the Tenant status to be filled: timed out waiting for the condition"
+            )
             raise out.fail("Unable to ensure authentication: timed out waiting for the condition")
         out.info("Tenant status is filled")
-        loc.apply(loc_identity, {"kind": "Identity", "metadata": {
-            "name": f"controlplane-{pair.remote_id}", "namespace": loc_tns, "labels": {REMOTE_ID_LABEL: pair.remote_id}},
-            "spec": {"clusterID": pair.remote_id, "type": "ControlPlane"}})
+        loc.apply(
+            loc_identity,
+            {
+                "kind": "Identity",
+                "metadata": {
+                    "name": f"controlplane-{pair.remote_id}",
+                    "namespace": loc_tns,
+                    "labels": {REMOTE_ID_LABEL: pair.remote_id},
+                },
+                "spec": {"clusterID": pair.remote_id, "type": "ControlPlane"},
+            },
+        )
         out.info("Identity correctly applied on consumer cluster")
         out.info("Identity status is filled")
         # offloading
         if ctx.f("create-resource-slice"):
             rs = res(line, "resourceslices")
-            resources = {k: v for k, v in (("cpu", ctx.f("cpu")), ("memory", ctx.f("memory")),
-                                           ("pods", ctx.f("pods"))) if v}
+            resources = {
+                k: v
+                for k, v in (("cpu", ctx.f("cpu")), ("memory", ctx.f("memory")), ("pods", ctx.f("pods")))
+                if v
+            }
             for kv in ctx.f("resource") or []:
                 k, _, v = kv.partition("=")
                 resources[k] = v
-            loc.apply(rs, {"kind": "ResourceSlice", "metadata": {
-                "name": pair.remote_id, "namespace": loc_tns,
-                "labels": {REMOTE_ID_LABEL: pair.remote_id, "liqo.io/replication": "true"},
-                "annotations": {"liqo.io/create-virtual-node": str(bool(ctx.f("create-virtual-node"))).lower()}},
-                "spec": {"class": ctx.f("resource-slice-class"), "providerClusterID": pair.remote_id,
-                         "consumerClusterID": pair.local_id, "resources": resources}})
+            loc.apply(
+                rs,
+                {
+                    "kind": "ResourceSlice",
+                    "metadata": {
+                        "name": pair.remote_id,
+                        "namespace": loc_tns,
+                        "labels": {REMOTE_ID_LABEL: pair.remote_id, "liqo.io/replication": "true"},
+                        "annotations": {
+                            "liqo.io/create-virtual-node": str(bool(ctx.f("create-virtual-node"))).lower()
+                        },
+                    },
+                    "spec": {
+                        "class": ctx.f("resource-slice-class"),
+                        "providerClusterID": pair.remote_id,
+                        "consumerClusterID": pair.local_id,
+                        "resources": resources,
+                    },
+                },
+            )
             out.info("ResourceSlice created")
 
             def accepted(ctype: str) -> Callable[[], bool]:
                 def check() -> bool:
                     obj = loc.get(rs, pair.remote_id, loc_tns) or {}
-                    return cond_status((obj.get("status") or {}).get("conditions"), ctype) in ("Accepted", "Denied")
+                    return cond_status((obj.get("status") or {}).get("conditions"), ctype) in (
+                        "Accepted",
+                        "Denied",
+                    )
+
                 return check
 
             if not wait_for(accepted("Authentication"), left()):
-                out.error("Failed waiting for ResourceSlice authentication: timed out waiting for the condition")
+                out.error(
+                    "Failed waiting for ResourceSlice authentication: timed out waiting for the condition"
+                )
                 raise out.fail("Unable to ensure offloading: timed out waiting for the condition")
             out.info("ResourceSlice authentication: Accepted")
             wait_for(accepted("Resources"), left())
@@ -1133,15 +1375,23 @@ def cmd_peer_v1(ctx: Ctx) -> int:
             if cond_status((obj.get("status") or {}).get("conditions"), "Resources") == "Accepted":
                 out.info("ResourceSlice resources: Accepted")
             else:
-                out.warn("ResourceSlice resources not accepted. The provider cluster may have cordoned the tenant "
-                         "or the resourceslice")
+                out.warn(
+                    "ResourceSlice resources not accepted. The provider cluster may have cordoned the tenant "
+                    "or the resourceslice"
+                )
     except ApiError as exc:
         raise out.fail(exc.message) from None
     return 0
 
 
-def _peer_network(ctx: Ctx, pair: Pair, loc_tns: str, rem_tns: str, left: Callable[[], float],
-                  hopeless_left: Callable[[], float]) -> None:
+def _peer_network(
+    ctx: Ctx,
+    pair: Pair,
+    loc_tns: str,
+    rem_tns: str,
+    left: Callable[[], float],
+    hopeless_left: Callable[[], float],
+) -> None:
     out = ctx.out
     loc, rem = pair.local, pair.remote
     conf = Res("networking.liqo.io", "v1beta1", "configurations", True)
@@ -1150,9 +1400,14 @@ def _peer_network(ctx: Ctx, pair: Pair, loc_tns: str, rem_tns: str, left: Callab
     conn = Res("networking.liqo.io", "v1beta1", "connections", True)
     out.info("Network configuration correctly retrieved")
     for kc, tns, rid in ((loc, loc_tns, pair.remote_id), (rem, rem_tns, pair.local_id)):
-        kc.apply(conf, {"kind": "Configuration", "metadata": {"name": rid, "namespace": tns,
-                                                              "labels": {REMOTE_ID_LABEL: rid}},
-                        "spec": {"remote": {"cidr": {"pod": ["10.200.0.0/16"], "external": ["10.70.0.0/16"]}}}})
+        kc.apply(
+            conf,
+            {
+                "kind": "Configuration",
+                "metadata": {"name": rid, "namespace": tns, "labels": {REMOTE_ID_LABEL: rid}},
+                "spec": {"remote": {"cidr": {"pod": ["10.200.0.0/16"], "external": ["10.70.0.0/16"]}}},
+            },
+        )
     out.info("Network configuration correctly set up")
     out.info("Configuration applied successfully")
     out.info("Network correctly initialized")
@@ -1161,15 +1416,32 @@ def _peer_network(ctx: Ctx, pair: Pair, loc_tns: str, rem_tns: str, left: Callab
         raise out.fail(f'Unable to ensure networking: invalid service type "{stype}"')
     server_name = f"gw-{pair.local_id}"
     existing = rem.get(gws, server_name, rem_tns)
-    if existing is not None and ((existing.get("spec") or {}).get("endpoint") or {}).get("serviceType") != stype:
+    if (
+        existing is not None
+        and ((existing.get("spec") or {}).get("endpoint") or {}).get("serviceType") != stype
+    ):
         rem.delete(gws, server_name, rem_tns)
         out.info("Deleted existing gateway server")
-    rem.apply(gws, {"kind": "GatewayServer", "metadata": {"name": server_name, "namespace": rem_tns,
-                                                          "labels": {REMOTE_ID_LABEL: pair.local_id}},
-                    "spec": {"mtu": int(ctx.f("mtu")),
-                             "endpoint": {"serviceType": stype, "port": int(ctx.f("gw-server-service-port")),
-                                          "nodePort": int(ctx.f("gw-server-service-nodeport")) or None,
-                                          "loadBalancerIP": ctx.f("gw-server-service-loadbalancerip") or None}}})
+    rem.apply(
+        gws,
+        {
+            "kind": "GatewayServer",
+            "metadata": {
+                "name": server_name,
+                "namespace": rem_tns,
+                "labels": {REMOTE_ID_LABEL: pair.local_id},
+            },
+            "spec": {
+                "mtu": int(ctx.f("mtu")),
+                "endpoint": {
+                    "serviceType": stype,
+                    "port": int(ctx.f("gw-server-service-port")),
+                    "nodePort": int(ctx.f("gw-server-service-nodeport")) or None,
+                    "loadBalancerIP": ctx.f("gw-server-service-loadbalancerip") or None,
+                },
+            },
+        },
+    )
     out.info("Gateway server correctly set up")
 
     def endpoint() -> Obj | None:
@@ -1180,19 +1452,33 @@ def _peer_network(ctx: Ctx, pair: Pair, loc_tns: str, rem_tns: str, left: Callab
     def lb_hopeless() -> bool:
         svc = rem.get(SVC, server_name, rem_tns) or {}
         return (svc.get("spec") or {}).get("type") == "LoadBalancer" and not (
-            (svc.get("status") or {}).get("loadBalancer") or {}).get("ingress")
+            (svc.get("status") or {}).get("loadBalancer") or {}
+        ).get("ingress")
 
     ep = wait_for(endpoint, left(), hopeless=lb_hopeless, hopeless_timeout=hopeless_left())
     if ep is None:
-        out.error("Failed waiting for gateway server Service to be created: timed out waiting for the condition")
+        out.error(
+            "Failed waiting for gateway server Service to be created: timed out waiting for the condition"
+        )
         raise out.fail("Unable to ensure networking: timed out waiting for the condition")
     out.info(f"Gateway pod {server_name} is ready")
     out.info("Gateway server Service created successfully")
     client_name = f"gw-{pair.remote_id}"
-    loc.apply(gwc, {"kind": "GatewayClient", "metadata": {"name": client_name, "namespace": loc_tns,
-                                                          "labels": {REMOTE_ID_LABEL: pair.remote_id}},
-                    "spec": {"mtu": int(ctx.f("mtu")), "endpoint": {
-                        "addresses": ep.get("addresses"), "port": ep.get("port"), "protocol": "UDP"}}})
+    loc.apply(
+        gwc,
+        {
+            "kind": "GatewayClient",
+            "metadata": {
+                "name": client_name,
+                "namespace": loc_tns,
+                "labels": {REMOTE_ID_LABEL: pair.remote_id},
+            },
+            "spec": {
+                "mtu": int(ctx.f("mtu")),
+                "endpoint": {"addresses": ep.get("addresses"), "port": ep.get("port"), "protocol": "UDP"},
+            },
+        },
+    )
     out.info("Gateway client correctly set up")
     out.info(f"Gateway pod {client_name} is ready")
     out.info("Secrets correctly exchanged")
@@ -1201,6 +1487,7 @@ def _peer_network(ctx: Ctx, pair: Pair, loc_tns: str, rem_tns: str, left: Callab
     def connected(kc: KubeClient, tns: str) -> Callable[[], bool]:
         def check() -> bool:
             return any(((c.get("status") or {}).get("value") == "Connected") for c in kc.list(conn, tns))
+
         return check
 
     def conn_hopeless() -> bool:
@@ -1209,10 +1496,19 @@ def _peer_network(ctx: Ctx, pair: Pair, loc_tns: str, rem_tns: str, left: Callab
     for kc, tns in ((loc, loc_tns), (rem, rem_tns)):
         out.step("Waiting for Connection status to be established")
         if not wait_for(connected(kc, tns), left(), hopeless=conn_hopeless, hopeless_timeout=hopeless_left()):
-            out.error("Failed waiting for Connection status to be established: timed out waiting for the condition")
+            out.error(
+                "Failed waiting for Connection status to be established: timed out waiting for the condition"
+            )
             raise out.fail("Unable to ensure networking: timed out waiting for the condition")
         out.info("Connection created successfully")
         out.info("Connection is established")
+
+
+def _absent(kc: KubeClient, r: Res, namespace: str) -> Callable[[], bool]:
+    def check() -> bool:
+        return kc.get(NS, namespace) is None or not kc.list(r, namespace)
+
+    return check
 
 
 def cmd_unpeer_v1(ctx: Ctx) -> int:
@@ -1224,8 +1520,10 @@ def cmd_unpeer_v1(ctx: Ctx) -> int:
     try:
         fc = loc.get(fcr, pair.remote_id) if loc.get(CRD, line.fc_key) else None
         if fc is None:
-            raise out.fail("an error occurred while checking bidirectional peering: "
-                           f'{line.fc_key} "foreign cluster with ID {pair.remote_id}" not found')
+            raise out.fail(
+                "an error occurred while checking bidirectional peering: "
+                f'{line.fc_key} "foreign cluster with ID {pair.remote_id}" not found'
+            )
         rem_fc = rem.get(fcr, pair.local_id) or {}
         bidirectional = (rem_fc.get("status") or {}).get("role") in ("Provider", "ConsumerAndProvider")
         if bidirectional and ctx.f("delete-namespaces"):
@@ -1241,38 +1539,57 @@ def cmd_unpeer_v1(ctx: Ctx) -> int:
             out.info(f"All {label} deleted" if items else f"No {label} found")
             if ctx.f("wait"):
                 out.step(f"Waiting for {label.replace('resourceslices', 'resource slices')} to be deleted")
-                if not wait_for(lambda r=r: not (loc.list(r, loc_tns) if loc.get(NS, loc_tns) else []), timeout):
-                    raise out.fail(f"Failed waiting for {label} deletion: timed out waiting for the condition")
+                if not wait_for(_absent(loc, r, loc_tns), timeout):
+                    raise out.fail(
+                        f"Failed waiting for {label} deletion: timed out waiting for the condition"
+                    )
                 out.info(f"Ensured {label} absence")
         if ctx.f("wait"):
-            wait_for(lambda: not loc.list(NODES, labels={REMOTE_ID_LABEL: pair.remote_id,
-                                                         "liqo.io/type": "virtual-node"}), timeout)
+            wait_for(
+                lambda: (
+                    not loc.list(
+                        NODES, labels={REMOTE_ID_LABEL: pair.remote_id, "liqo.io/type": "virtual-node"}
+                    )
+                ),
+                timeout,
+            )
         ident_r = Res("authentication.liqo.io", "v1beta1", "identities", True)
         tenant_r = Res("authentication.liqo.io", "v1beta1", "tenants", True)
         out.step("Deleting identity")
-        gone = [loc.delete(ident_r, i["metadata"]["name"], loc_tns) for i in
-                (loc.list(ident_r, loc_tns) if loc.get(NS, loc_tns) else [])]
+        gone = [
+            loc.delete(ident_r, i["metadata"]["name"], loc_tns)
+            for i in (loc.list(ident_r, loc_tns) if loc.get(NS, loc_tns) else [])
+        ]
         out.info("Identity correctly deleted" if gone else "Identity already deleted")
         out.step("Deleting tenant")
-        gone = [rem.delete(tenant_r, t["metadata"]["name"], rem_tns) for t in
-                (rem.list(tenant_r, rem_tns) if rem.get(NS, rem_tns) else [])]
+        gone = [
+            rem.delete(tenant_r, t["metadata"]["name"], rem_tns)
+            for t in (rem.list(tenant_r, rem_tns) if rem.get(NS, rem_tns) else [])
+        ]
         out.info("Tenant correctly deleted" if gone else "Tenant already deleted")
         if not bidirectional:
             conf = Res("networking.liqo.io", "v1beta1", "configurations", True)
             gws = Res("networking.liqo.io", "v1beta1", "gatewayservers", True)
             gwc = Res("networking.liqo.io", "v1beta1", "gatewayclients", True)
             for what, kc, r, name, tns in (
-                    ("gateway client", loc, gwc, f"gw-{pair.remote_id}", loc_tns),
-                    ("gateway server", rem, gws, f"gw-{pair.local_id}", rem_tns)):
+                ("gateway client", loc, gwc, f"gw-{pair.remote_id}", loc_tns),
+                ("gateway server", rem, gws, f"gw-{pair.local_id}", rem_tns),
+            ):
                 out.step(f"Deleting {what}")
                 done = kc.delete(r, name, tns) if kc.get(NS, tns) else False
-                out.info(f"{what.capitalize()} correctly deleted" if done else f"{what.capitalize()} already deleted")
+                out.info(
+                    f"{what.capitalize()} correctly deleted"
+                    if done
+                    else f"{what.capitalize()} already deleted"
+                )
             out.step("Deleting network configuration")
             done = False
             for kc, tns, rid in ((loc, loc_tns, pair.remote_id), (rem, rem_tns, pair.local_id)):
                 if kc.get(NS, tns):
                     done = kc.delete(conf, rid, tns) or done
-            out.info("Network configuration correctly deleted" if done else "Network configuration already deleted")
+            out.info(
+                "Network configuration correctly deleted" if done else "Network configuration already deleted"
+            )
         time.sleep(sim_delay("unpeer"))
         if ctx.f("delete-namespaces"):
             out.step("Deleting tenant namespaces")
@@ -1299,50 +1616,80 @@ def cmd_offload(ctx: Ctx) -> int:
     mapping = ctx.f("namespace-mapping-strategy")
     pod = ctx.f("pod-offloading-strategy")
     if pod not in ("Local", "Remote", "LocalAndRemote"):
-        raise CobraError(f'invalid argument "{pod}" for "--pod-offloading-strategy" flag: '
-                         "allowed values are Local, Remote, LocalAndRemote")
+        raise CobraError(
+            f'invalid argument "{pod}" for "--pod-offloading-strategy" flag: '
+            "allowed values are Local, Remote, LocalAndRemote"
+        )
     allowed = ["EnforceSameName", "DefaultName"] + (["SelectedName"] if line.v1 or line.minor >= 10 else [])
     if mapping not in allowed:
-        raise CobraError(f'invalid argument "{mapping}" for "--namespace-mapping-strategy" flag: '
-                         f"allowed values are {', '.join(allowed)}")
+        raise CobraError(
+            f'invalid argument "{mapping}" for "--namespace-mapping-strategy" flag: '
+            f"allowed values are {', '.join(allowed)}"
+        )
     terms = []
     for sel in ctx.f("selector") or []:
         exprs = []
         for part in sel.split(","):
             k, eq, v = part.partition("=")
-            exprs.append({"key": k.strip(), "operator": "In", "values": [v.strip()]} if eq
-                         else {"key": k.strip(), "operator": "Exists"})
+            exprs.append(
+                {"key": k.strip(), "operator": "In", "values": [v.strip()]}
+                if eq
+                else {"key": k.strip(), "operator": "Exists"}
+            )
         terms.append({"matchExpressions": exprs})
     if not terms:
-        terms = [{"matchExpressions": [{"key": "liqo.io/type", "operator": "In", "values": ["virtual-node"]}]}]
-    spec: Obj = {"namespaceMappingStrategy": mapping, "podOffloadingStrategy": pod,
-                 "clusterSelector": {"nodeSelectorTerms": terms}}
+        terms = [
+            {"matchExpressions": [{"key": "liqo.io/type", "operator": "In", "values": ["virtual-node"]}]}
+        ]
+    spec: Obj = {
+        "namespaceMappingStrategy": mapping,
+        "podOffloadingStrategy": pod,
+        "clusterSelector": {"nodeSelectorTerms": terms},
+    }
     if ctx.f("remote-namespace-name"):
         spec["remoteNamespaceName"] = ctx.f("remote-namespace-name")
     nso_r = _nso_res(line)
-    obj: Obj = {"apiVersion": nso_r.api_version, "kind": "NamespaceOffloading",
-                "metadata": {"name": "offloading", "namespace": namespace}, "spec": spec}
+    obj: Obj = {
+        "apiVersion": nso_r.api_version,
+        "kind": "NamespaceOffloading",
+        "metadata": {"name": "offloading", "namespace": namespace},
+        "spec": spec,
+    }
     if ctx.f("output") in ("json", "yaml"):
-        Printer.result(json.dumps(obj, indent=4) + "\n" if ctx.f("output") == "json"
-                       else yaml.safe_dump(obj, sort_keys=False))
+        Printer.result(
+            json.dumps(obj, indent=4) + "\n"
+            if ctx.f("output") == "json"
+            else yaml.safe_dump(obj, sort_keys=False)
+        )
         return 0
     kc = client(ctx)
     out.step(f'Enabling namespace offloading for "{namespace}"')
     try:
-        if kc.get(CRD, f"namespaceoffloadings.offloading.liqo.io") is None:
-            raise ApiError(404, "NotFound", f'no matches for kind "NamespaceOffloading" in version '
-                           f'"{nso_r.api_version}"')
+        if kc.get(CRD, "namespaceoffloadings.offloading.liqo.io") is None:
+            raise ApiError(
+                404, "NotFound", f'no matches for kind "NamespaceOffloading" in version "{nso_r.api_version}"'
+            )
         if kc.get(NS, namespace) is None:
             raise ApiError(404, "NotFound", f'namespaces "{namespace}" not found')
         current = kc.get(nso_r, "offloading", namespace)
         if current is not None:
             cur_spec = current.get("spec") or {}
             if cur_spec.get("namespaceMappingStrategy") != mapping:
-                raise ApiError(403, "Forbidden", 'admission webhook "nsoff.validate.liqo.io" denied the request: '
-                               "The NamespaceMappingStrategy value cannot be modified after creation")
-            if line.v1 and (cur_spec.get("remoteNamespaceName") or "") != (spec.get("remoteNamespaceName") or ""):
-                raise ApiError(403, "Forbidden", 'admission webhook "nsoff.validate.liqo.io" denied the request: '
-                               "The RemoteNamespaceName value cannot be modified after creation")
+                raise ApiError(
+                    403,
+                    "Forbidden",
+                    'admission webhook "nsoff.validate.liqo.io" denied the request: '
+                    "The NamespaceMappingStrategy value cannot be modified after creation",
+                )
+            if line.v1 and (cur_spec.get("remoteNamespaceName") or "") != (
+                spec.get("remoteNamespaceName") or ""
+            ):
+                raise ApiError(
+                    403,
+                    "Forbidden",
+                    'admission webhook "nsoff.validate.liqo.io" denied the request: '
+                    "The RemoteNamespaceName value cannot be modified after creation",
+                )
             restrictive = {"LocalAndRemote": 0, "Local": 1, "Remote": 1}
             was = cur_spec.get("podOffloadingStrategy")
             current["spec"] = {**cur_spec, **spec}
@@ -1387,16 +1734,20 @@ def cmd_unoffload(ctx: Ctx) -> int:
     out.step(f'Disabling namespace offloading for "{namespace}"')
     try:
         if kc.get(CRD, "namespaceoffloadings.offloading.liqo.io") is None:
-            raise ApiError(404, "NotFound", f'no matches for kind "NamespaceOffloading" in version '
-                           f'"{nso_r.api_version}"')
+            raise ApiError(
+                404, "NotFound", f'no matches for kind "NamespaceOffloading" in version "{nso_r.api_version}"'
+            )
         if kc.get(NS, namespace) is not None:
             kc.delete(nso_r, "offloading", namespace)
     except ApiError as exc:
         raise out.fail(f"Failed disabling namespace offloading: {exc.message}") from None
     out.info(f'Offloading of namespace "{namespace}" correctly disabled')
     out.step(f'Waiting for unoffloading of namespace "{namespace}" to complete')
-    ok = wait_for(lambda: kc.get(NS, namespace) is None or kc.get(nso_r, "offloading", namespace) is None,
-                  float(ctx.f("timeout")), interval=0.1)
+    ok = wait_for(
+        lambda: kc.get(NS, namespace) is None or kc.get(nso_r, "offloading", namespace) is None,
+        float(ctx.f("timeout")),
+        interval=0.1,
+    )
     if not ok:
         raise out.fail("Failed waiting for unoffloading to complete: timed out waiting for the condition")
     out.info("Unoffloading completed successfully")
@@ -1415,87 +1766,182 @@ def _group(name: str, subs: list[Command], **kw: Any) -> Command:
 def build(line: Line) -> Command:
     v0 = line.v0
     ns_flag = Flag("namespace", "str", "liqo", "n")
-    persistent = [Flag("kubeconfig", "str", ""), Flag("context", "str", ""), Flag("cluster", "str", ""),
-                  Flag("user", "str", ""), Flag("verbose", "bool", False, "v")]
+    persistent = [
+        Flag("kubeconfig", "str", ""),
+        Flag("context", "str", ""),
+        Flag("cluster", "str", ""),
+        Flag("user", "str", ""),
+        Flag("verbose", "bool", False, "v"),
+    ]
     if line.has_skip_confirm:
         persistent.append(Flag("skip-confirm", "bool", False))
     if line.v1:
         persistent += [Flag("global-labels", "list", []), Flag("global-annotations", "list", [])]
-    remote = [Flag("remote-kubeconfig", "str", ""), Flag("remote-context", "str", ""),
-              Flag("remote-cluster", "str", ""), Flag("remote-user", "str", ""),
-              Flag("remote-namespace", "str", "liqo")]
+    remote = [
+        Flag("remote-kubeconfig", "str", ""),
+        Flag("remote-context", "str", ""),
+        Flag("remote-cluster", "str", ""),
+        Flag("remote-user", "str", ""),
+        Flag("remote-namespace", "str", "liqo"),
+    ]
 
-    install_flags = [ns_flag, Flag("version", "str", ""), Flag("repo-url", "str", "https://github.com/liqotech/liqo"),
-                     Flag("local-chart-path", "str", ""), Flag("only-output-values", "bool", False),
-                     Flag("dump-values-path", "str", ""), Flag("dry-run", "bool", False),
-                     Flag("timeout", "dur", 600.0), Flag("cluster-labels", "list", []),
-                     Flag("reserved-subnets", "list", []), Flag("set", "list", []),
-                     Flag("disable-api-server-sanity-check", "bool", False), Flag("skip-validation", "bool", False),
-                     Flag("enable-metrics", "bool", False), Flag("disable-telemetry", "bool", False)]
+    install_flags = [
+        ns_flag,
+        Flag("version", "str", ""),
+        Flag("repo-url", "str", "https://github.com/liqotech/liqo"),
+        Flag("local-chart-path", "str", ""),
+        Flag("only-output-values", "bool", False),
+        Flag("dump-values-path", "str", ""),
+        Flag("dry-run", "bool", False),
+        Flag("timeout", "dur", 600.0),
+        Flag("cluster-labels", "list", []),
+        Flag("reserved-subnets", "list", []),
+        Flag("set", "list", []),
+        Flag("disable-api-server-sanity-check", "bool", False),
+        Flag("skip-validation", "bool", False),
+        Flag("enable-metrics", "bool", False),
+        Flag("disable-telemetry", "bool", False),
+    ]
     if v0:
-        install_flags += [Flag("cluster-name", "str", ""), Flag("sharing-percentage", "int", 90),
-                          Flag("enable-ha", "bool", False)]
+        install_flags += [
+            Flag("cluster-name", "str", ""),
+            Flag("sharing-percentage", "int", 90),
+            Flag("enable-ha", "bool", False),
+        ]
         if line.minor >= 10:
             install_flags += [Flag("values", "list", []), Flag("service-type", "str", "")]
     else:
-        install_flags += [Flag("cluster-id", "str", ""), Flag("set-string", "list", []),
-                          Flag("values", "list", []), Flag("disable-kernel-version-check", "bool", False)]
+        install_flags += [
+            Flag("cluster-id", "str", ""),
+            Flag("set-string", "list", []),
+            Flag("values", "list", []),
+            Flag("disable-kernel-version-check", "bool", False),
+        ]
     bare = [Flag("pod-cidr", "str", ""), Flag("service-cidr", "str", ""), Flag("api-server-url", "str", "")]
-    install = Command("install", flags=bare, persistent=install_flags, aliases=("upgrade",), run=cmd_install,
-                      subs=[Command(p, run=cmd_install) for p in ("kind", "kubeadm", "k3s", "eks", "gke", "aks")])
+    install = Command(
+        "install",
+        flags=bare,
+        persistent=install_flags,
+        aliases=("upgrade",),
+        run=cmd_install,
+        subs=[Command(p, run=cmd_install) for p in ("kind", "kubeadm", "k3s", "eks", "gke", "aks")],
+    )
 
-    offload_flags = [Flag("pod-offloading-strategy", "str", "LocalAndRemote"),
-                     Flag("namespace-mapping-strategy", "str", "DefaultName"),
-                     Flag("selector", "list", [], "l"), Flag("output", "str", "", "o"), Flag("timeout", "dur", 20.0)]
+    offload_flags = [
+        Flag("pod-offloading-strategy", "str", "LocalAndRemote"),
+        Flag("namespace-mapping-strategy", "str", "DefaultName"),
+        Flag("selector", "list", [], "l"),
+        Flag("output", "str", "", "o"),
+        Flag("timeout", "dur", 20.0),
+    ]
     if line.v1 or line.minor >= 10:
         offload_flags.append(Flag("remote-namespace-name", "str", ""))
     ns_aliases = ("ns", "namespaces") if line.v1 and (line.minor, line.patch) >= (0, 1) else ("ns",)
-    offload = _group("offload", [Command("namespace", flags=offload_flags, aliases=ns_aliases, args=(1, 1),
-                                         run=cmd_offload)])
-    unoffload = _group("unoffload", [Command("namespace", flags=[Flag("timeout", "dur", 120.0)],
-                                             aliases=ns_aliases, args=(1, 1), run=cmd_unoffload)])
+    offload = _group(
+        "offload",
+        [Command("namespace", flags=offload_flags, aliases=ns_aliases, args=(1, 1), run=cmd_offload)],
+    )
+    unoffload = _group(
+        "unoffload",
+        [
+            Command(
+                "namespace",
+                flags=[Flag("timeout", "dur", 120.0)],
+                aliases=ns_aliases,
+                args=(1, 1),
+                run=cmd_unoffload,
+            )
+        ],
+    )
     cmds = [
         Command("version", flags=[Flag("client", "bool", False), ns_flag], run=cmd_version),
         install,
-        Command("uninstall", flags=[ns_flag, Flag("purge", "bool", False), Flag("timeout", "dur", 600.0)],
-                run=cmd_uninstall),
-        offload, unoffload,
+        Command(
+            "uninstall",
+            flags=[ns_flag, Flag("purge", "bool", False), Flag("timeout", "dur", 600.0)],
+            run=cmd_uninstall,
+        ),
+        offload,
+        unoffload,
     ]
     if v0:
-        oob_flags = [ns_flag, Flag("auth-url", "str", "", required=True), Flag("cluster-id", "str", "", required=True),
-                     Flag("auth-token", "str", "", required=True)]
+        oob_flags = [
+            ns_flag,
+            Flag("auth-url", "str", "", required=True),
+            Flag("cluster-id", "str", "", required=True),
+            Flag("auth-token", "str", "", required=True),
+        ]
         unpeer_flags: list[Flag] = []
         if line.minor >= 10:
             oob_flags.append(Flag("incoming", "bool", False))
             unpeer_flags.append(Flag("incoming", "bool", False))
         cmds += [
-            _group("generate", [Command("peer-command", flags=[Flag("only-command", "bool", False), ns_flag],
-                                        run=cmd_generate_peer)]),
-            _group("peer", [Command("out-of-band", flags=oob_flags, aliases=("oob",), args=(1, 1),
-                                    run=cmd_peer_oob)], persistent=[Flag("timeout", "dur", 120.0)]),
-            _group("unpeer", [Command("out-of-band", flags=unpeer_flags, aliases=("oob",), args=(1, 1),
-                                      run=cmd_unpeer_oob)], persistent=[Flag("timeout", "dur", 120.0)]),
+            _group(
+                "generate",
+                [
+                    Command(
+                        "peer-command",
+                        flags=[Flag("only-command", "bool", False), ns_flag],
+                        run=cmd_generate_peer,
+                    )
+                ],
+            ),
+            _group(
+                "peer",
+                [Command("out-of-band", flags=oob_flags, aliases=("oob",), args=(1, 1), run=cmd_peer_oob)],
+                persistent=[Flag("timeout", "dur", 120.0)],
+            ),
+            _group(
+                "unpeer",
+                [
+                    Command(
+                        "out-of-band", flags=unpeer_flags, aliases=("oob",), args=(1, 1), run=cmd_unpeer_oob
+                    )
+                ],
+                persistent=[Flag("timeout", "dur", 120.0)],
+            ),
             Command("status", flags=[ns_flag], run=cmd_status),
         ]
     else:
-        peer_flags = [ns_flag, *remote, Flag("timeout", "dur", 600.0), Flag("skip-validation", "bool", False),
-                      Flag("networking-disabled", "bool", False),
-                      Flag("gw-server-service-location", "str", "Provider"),
-                      Flag("gw-server-service-type", "str", "LoadBalancer"),
-                      Flag("gw-server-service-port", "int", 51840), Flag("gw-server-service-nodeport", "int", 0),
-                      Flag("gw-server-service-loadbalancerip", "str", ""), Flag("gw-client-address", "str", ""),
-                      Flag("gw-client-port", "int", 0), Flag("mtu", "int", 1340),
-                      Flag("create-resource-slice", "bool", True), Flag("resource-slice-class", "str", "default"),
-                      Flag("in-band", "bool", False), Flag("proxy-url", "str", ""),
-                      Flag("create-virtual-node", "bool", True), Flag("cpu", "str", ""), Flag("memory", "str", ""),
-                      Flag("pods", "str", "")]
+        peer_flags = [
+            ns_flag,
+            *remote,
+            Flag("timeout", "dur", 600.0),
+            Flag("skip-validation", "bool", False),
+            Flag("networking-disabled", "bool", False),
+            Flag("gw-server-service-location", "str", "Provider"),
+            Flag("gw-server-service-type", "str", "LoadBalancer"),
+            Flag("gw-server-service-port", "int", 51840),
+            Flag("gw-server-service-nodeport", "int", 0),
+            Flag("gw-server-service-loadbalancerip", "str", ""),
+            Flag("gw-client-address", "str", ""),
+            Flag("gw-client-port", "int", 0),
+            Flag("mtu", "int", 1340),
+            Flag("create-resource-slice", "bool", True),
+            Flag("resource-slice-class", "str", "default"),
+            Flag("in-band", "bool", False),
+            Flag("proxy-url", "str", ""),
+            Flag("create-virtual-node", "bool", True),
+            Flag("cpu", "str", ""),
+            Flag("memory", "str", ""),
+            Flag("pods", "str", ""),
+        ]
         if line.minor >= 2:
             peer_flags.append(Flag("resource", "list", []))
         cmds += [
             _group("generate", [Command(n, run=lambda ctx: 0) for n in ("peering-user", "kubeconfig")]),
             Command("peer", flags=peer_flags, run=cmd_peer_v1),
-            Command("unpeer", flags=[ns_flag, *remote, Flag("timeout", "dur", 120.0), Flag("wait", "bool", True),
-                                     Flag("delete-namespaces", "bool", False)], run=cmd_unpeer_v1),
+            Command(
+                "unpeer",
+                flags=[
+                    ns_flag,
+                    *remote,
+                    Flag("timeout", "dur", 120.0),
+                    Flag("wait", "bool", True),
+                    Flag("delete-namespaces", "bool", False),
+                ],
+                run=cmd_unpeer_v1,
+            ),
             Command("info", flags=[ns_flag, Flag("output", "str", "", "o")], run=cmd_info),
         ]
     return _group(PROG, cmds, persistent=persistent)
@@ -1538,8 +1984,11 @@ def main(argv: list[str]) -> int:
         if hi == 0 and args:
             raise CobraError(f'unknown command "{args[0]}" for "{path}"')
         if not lo <= len(args) <= hi:
-            raise CobraError(f"accepts {lo} arg(s), received {len(args)}" if lo == hi else
-                             f"accepts between {lo} and {hi} arg(s), received {len(args)}")
+            raise CobraError(
+                f"accepts {lo} arg(s), received {len(args)}"
+                if lo == hi
+                else f"accepts between {lo} and {hi} arg(s), received {len(args)}"
+            )
         missing = sorted(f.name for f in _all_flags(chain) if f.required and f.name not in flags["__seen__"])
         if missing:
             raise CobraError("required flag(s) " + ", ".join(f'"{m}"' for m in missing) + " not set")

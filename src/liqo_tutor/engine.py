@@ -1,0 +1,808 @@
+"""Runs a tutorial's steps: results as data, progress told to a Reporter; never prints."""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from liqo_tutor import loader
+from liqo_tutor.actions import ACTIONS, ClusterInfo, Context, current_cluster
+from liqo_tutor.checks import run_check
+from liqo_tutor.constants import DEFAULT_TUTORIAL
+from liqo_tutor.errors import (
+    InputError,
+    Interrupted,
+    LiqoTutorError,
+    StepFailed,
+    ToolFailed,
+    ToolNotFound,
+    ToolTimeout,
+)
+from liqo_tutor.lines import choose_line, version_from_output
+from liqo_tutor.results import CheckResult, CommandResult, Reporter, RunResult, Status, StepResult
+from liqo_tutor.state import State
+from liqo_tutor.tools import docker as docker_tool
+from liqo_tutor.tools import kind as kind_tool
+from liqo_tutor.tools import runner
+from liqo_tutor.tools.liqoctl import last_error
+from liqo_tutor.tutorial import Action, Step, Tutorial
+
+__all__ = [
+    "ClusterRef",
+    "ClusterStatus",
+    "Plan",
+    "PlanStep",
+    "Prompter",
+    "RunOptions",
+    "StatusReport",
+    "env_exports",
+    "list_tutorials",
+    "plan",
+    "run",
+    "run_step",
+    "status",
+    "teardown",
+]
+
+
+class Prompter(Protocol):
+    """Learner mode: asked before each step; answers "run", "skip" or "quit"."""
+
+    def ask(self, step: Step) -> str: ...
+
+
+@dataclass(frozen=True)
+class ClusterRef:
+    """Bring-your-own cluster: --cluster NAME=KUBECONFIG[@CONTEXT]."""
+
+    kubeconfig: Path
+    context: str | None = None
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    workdir: Path
+    env: Mapping[str, str]
+    line: str | None = None
+    from_step: str | None = None
+    to_step: str | None = None
+    restart: bool = False
+    teardown_after: bool = False
+    sequential: bool = False
+    dry_run: bool = False
+    replace: bool = False
+    timeout_scale: float = 1.0
+    clusters: Mapping[str, ClusterRef] = field(default_factory=dict)
+    steps_dir: Path | None = None
+    prompter: Prompter | None = None
+
+
+@dataclass(frozen=True)
+class ClusterStatus:
+    name: str
+    exists: bool
+    kubeconfig: str
+    created_by_us: bool
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    tutorial: str
+    line: str | None
+    steps: dict[str, str]
+    clusters: list[ClusterStatus]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "tutorial": self.tutorial,
+            "line": self.line,
+            "steps": dict(self.steps),
+            "clusters": [
+                {
+                    "name": c.name,
+                    "exists": c.exists,
+                    "kubeconfig": c.kubeconfig,
+                    "created_by_us": c.created_by_us,
+                }
+                for c in self.clusters
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class PlanCommand:
+    cluster: str | None
+    display: str
+    when: str = ""  # "guarded", "unless already done", "generated"
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    id: str
+    title: str
+    explain: str
+    teardown: bool
+    commands: tuple[PlanCommand, ...]
+    checks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    tutorial: str
+    title: str
+    line: str
+    liqo_version: str
+    steps: tuple[PlanStep, ...]
+    exports: tuple[tuple[str, str], ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "tutorial": self.tutorial,
+            "title": self.title,
+            "line": self.line,
+            "liqo_version": self.liqo_version,
+            "exports": [{"name": k, "value": v} for k, v in self.exports],
+            "steps": [
+                {
+                    "id": s.id,
+                    "title": s.title,
+                    "explain": s.explain,
+                    "teardown": s.teardown,
+                    "commands": [
+                        {"cluster": c.cluster, "command": c.display, "when": c.when} for c in s.commands
+                    ],
+                    "checks": list(s.checks),
+                }
+                for s in self.steps
+            ],
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# Public API
+
+
+def list_tutorials(steps_dir: Path | None = None) -> list[tuple[str, str]]:
+    return loader.list_tutorials(steps_dir)
+
+
+def env_exports(tutorial: str | None, opts: RunOptions) -> list[tuple[str, str]]:
+    """[(KUBECONFIG, /abs/liqo_kubeconf_london), (KUBECONFIG_NEWYORK, ...)] as the tutorial exports them."""
+    tut, _ = _load(tutorial, opts)
+    return [(info.spec.env, str(info.kubeconfig)) for info in _clusters(tut, opts).values()]
+
+
+def status(tutorial: str | None, opts: RunOptions) -> StatusReport:
+    tut, state = _load(tutorial, opts)
+    clusters = _clusters(tut, opts)
+    existing: list[str] | None = None
+    if any(not c.byo for c in clusters.values()):
+        try:
+            existing = kind_tool.get_clusters(_split(tut.provider.list), env=opts.env, cwd=opts.workdir)
+        except LiqoTutorError:
+            existing = []
+    report = [
+        ClusterStatus(
+            name=name,
+            exists=(info.kubeconfig.exists() if info.byo else name in (existing or [])),
+            kubeconfig=str(info.kubeconfig),
+            created_by_us=state.created(name),
+        )
+        for name, info in clusters.items()
+    ]
+    steps = {s.id: state.steps.get(s.id, "pending") for s in tut.main_steps}
+    return StatusReport(tutorial=tut.name, line=state.line, steps=steps, clusters=report)
+
+
+def plan(tutorial: str | None, opts: RunOptions) -> Plan:
+    """The resolved steps, commands as they will be displayed, and claims: for `show` and --dry-run."""
+    tut, state = _load(tutorial, opts)
+    line, version = _line_for_plan(tut, opts, state)
+    ctx = _context(tut, opts, state, _NullReporter(), line, version)
+    steps = []
+    for step in tut.steps:
+        commands: list[PlanCommand] = []
+        for action in _applicable(step.actions, line):
+            for cluster in _targets(tut, action.each, action.cluster):
+                commands.extend(_plan_action(ctx, action, cluster, opts.workdir))
+        claims = [
+            ctx.text(c.claim, cl, extra={"timeout": ""})
+            for c in _applicable(step.checks, line)
+            for cl in _targets(tut, c.each, c.cluster)
+        ]
+        steps.append(
+            PlanStep(
+                id=step.id,
+                title=step.title,
+                explain=step.explain,
+                teardown=step.teardown,
+                commands=tuple(commands),
+                checks=tuple(claims),
+            )
+        )
+    exports = tuple((info.spec.env, str(info.kubeconfig)) for info in ctx.clusters.values())
+    return Plan(
+        tutorial=tut.name,
+        title=tut.title,
+        line=line,
+        liqo_version=version,
+        steps=tuple(steps),
+        exports=exports,
+    )
+
+
+def run(tutorial: str | None, opts: RunOptions, reporter: Reporter) -> RunResult:
+    """Run the tutorial's main steps; steps that still hold live are skipped, the first that does not runs."""
+    tut, state = _load(tutorial, opts)
+    if opts.dry_run:
+        return _dry_run(tut, opts, state, reporter)
+    return _Session(tut, opts, state, reporter).run_main()
+
+
+def run_step(tutorial: str | None, step_id: str, opts: RunOptions, reporter: Reporter) -> RunResult:
+    """Run one step; every earlier main step must hold live first."""
+    tut, state = _load(tutorial, opts)
+    if tut.step(step_id) is None:
+        raise InputError(
+            f"unknown step {step_id!r} in {tut.name} (steps: {', '.join(s.id for s in tut.steps)})"
+        )
+    return _Session(tut, opts, state, reporter).run_one(step_id)
+
+
+def teardown(tutorial: str | None, opts: RunOptions, reporter: Reporter) -> RunResult:
+    """Undo everything from any partial state, in reverse order; absence is never an error."""
+    tut, state = _load(tutorial, opts)
+    return _Session(tut, opts, state, reporter).run_teardown()
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading and resolution
+
+
+def _split(command: str) -> list[str]:
+    return shlex.split(command)
+
+
+def _load(tutorial: str | None, opts: RunOptions) -> tuple[Tutorial, State]:
+    state = State.load(opts.workdir)
+    name = tutorial or state.tutorial or DEFAULT_TUTORIAL
+    tut = loader.load(name, opts.steps_dir)
+    unknown = sorted(set(opts.clusters) - {c.name for c in tut.clusters})
+    if unknown:
+        raise InputError(
+            f"unknown cluster {unknown[0]!r} in --cluster (the tutorial has: "
+            f"{', '.join(c.name for c in tut.clusters)})"
+        )
+    if opts.line is not None and opts.line not in tut.lines:
+        raise InputError(
+            f"unknown Liqo line {opts.line!r} (supported: "
+            + "; ".join(f"{n}: {ln.range}" for n, ln in tut.lines.items())
+            + ")"
+        )
+    return tut, state
+
+
+def _clusters(tut: Tutorial, opts: RunOptions) -> dict[str, ClusterInfo]:
+    out: dict[str, ClusterInfo] = {}
+    for spec in tut.clusters:
+        ref = opts.clusters.get(spec.name)
+        if ref is not None:
+            out[spec.name] = ClusterInfo(
+                spec=spec, kubeconfig=ref.kubeconfig.expanduser().resolve(), context=ref.context, byo=True
+            )
+        else:
+            out[spec.name] = ClusterInfo(spec=spec, kubeconfig=(opts.workdir / spec.kubeconfig).resolve())
+    return out
+
+
+def _context(
+    tut: Tutorial, opts: RunOptions, state: State, reporter: Reporter, line: str, version: str
+) -> Context:
+    return Context(
+        tut,
+        line=line,
+        liqo_version=version,
+        workdir=opts.workdir.resolve(),
+        env=opts.env,
+        clusters=_clusters(tut, opts),
+        timeout_scale=opts.timeout_scale,
+        state=state,
+        reporter=reporter,
+        replace=opts.replace,
+    )
+
+
+def _detect(tut: Tutorial, opts: RunOptions) -> tuple[str | None, str]:
+    argv = _split(tut.detect.command)
+    result = runner.run(argv, env=opts.env, timeout=30.0 * opts.timeout_scale, cwd=opts.workdir)
+    return version_from_output(tut.detect, result.stdout), result.stdout
+
+
+def _line_for_plan(tut: Tutorial, opts: RunOptions, state: State) -> tuple[str, str]:
+    detected: str | None = None
+    raw = ""
+    try:
+        detected, raw = _detect(tut, opts)
+    except LiqoTutorError:
+        pass
+    forced = opts.line or (state.line if detected is None else None)
+    if forced is None and detected is None:
+        forced = tut.detect.default
+    try:
+        return choose_line(tut.lines, detected=detected, forced=forced, raw_output=raw)
+    except InputError:
+        return choose_line(tut.lines, detected=None, forced=tut.detect.default)
+
+
+def _applicable(items: Sequence[Any], line: str) -> list[Any]:
+    return [i for i in items if not i.lines or line in i.lines]
+
+
+def _targets(tut: Tutorial, each: bool, cluster: str | None) -> list[str | None]:
+    if each:
+        return [c.name for c in tut.clusters]
+    return [cluster]
+
+
+def _plan_action(ctx: Context, action: Action, cluster: str | None, workdir: Path) -> list[PlanCommand]:
+    from liqo_tutor.tools.kubectl import with_kubeconfig
+
+    def shown(argv: list[str], on: str | None) -> str:
+        if on is not None:
+            info = ctx.clusters[on]
+            argv = with_kubeconfig(argv, str(info.kubeconfig), info.context)
+        return runner.display_of(argv, workdir)
+
+    when = "if present" if action.guards else ("unless already done" if action.unless else "")
+    if action.kind == "generated-command":
+        from liqo_tutor.loader import parse_pattern
+
+        gen = shown(ctx.argv(action.command, action.source), action.source)
+        shape = " ".join(w if t is None else f"<{w}>" for w, t, _ in parse_pattern(action.pattern or ""))
+        if action.extra_args:
+            shape += " " + " ".join(ctx.argv(action.extra_args, cluster))
+        return [
+            PlanCommand(action.source, gen),
+            PlanCommand(cluster, shown(_split(shape), cluster), "generated"),
+        ]
+    if action.kind == "run-pod":
+        cmd = ctx.argv(action.command, cluster, extra={"pod": f"{action.pod_prefix}-<random>"})
+        argv = [
+            "kubectl",
+            "run",
+            f"{action.pod_prefix}-<random>",
+            "-n",
+            ctx.text(action.namespace or "default", cluster),
+            "--restart=Never",
+            f"--image={ctx.text(action.image or '', cluster)}",
+            "--command",
+            "--",
+            *cmd,
+        ]
+        return [PlanCommand(cluster, shown(argv, cluster), "then wait, read its logs, delete the pod")]
+    on = None if action.kind in ("create-cluster", "delete-cluster") else cluster
+    return [PlanCommand(cluster, shown(ctx.argv(action.command, cluster), on), when)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Reporters
+
+
+class _NullReporter:
+    def run_started(self, tutorial: str, title: str, line: str | None, steps: list[str]) -> None: ...
+    def step_started(self, step_id: str, title: str, explain: str) -> None: ...
+    def command_started(self, display: str, cluster: str | None) -> None: ...
+    def command_finished(self, result: CommandResult) -> None: ...
+    def check_finished(self, step_id: str, check: CheckResult) -> None: ...
+    def output_shown(self, step_id: str, label: str, text: str) -> None: ...
+    def note(self, text: str) -> None: ...
+    def step_finished(self, result: StepResult) -> None: ...
+    def run_finished(self, result: RunResult) -> None: ...
+
+
+class _SafeReporter:
+    """Serialises calls from the per-cluster threads."""
+
+    def __init__(self, inner: Reporter) -> None:
+        self._inner = inner
+        self._lock = threading.RLock()
+
+    def __getattr__(self, name: str) -> Callable[..., None]:
+        fn = getattr(self._inner, name)
+
+        def call(*args: Any, **kwargs: Any) -> None:
+            with self._lock:
+                fn(*args, **kwargs)
+
+        return call
+
+
+def _dry_run(tut: Tutorial, opts: RunOptions, state: State, reporter: Reporter) -> RunResult:
+    p = plan(tut.path, opts)
+    steps = [s for s in p.steps if not s.teardown]
+    reporter.run_started(tut.name, tut.title, p.line, [s.id for s in steps])
+    reporter.note(f"dry run: Liqo line {p.line} (installing {p.liqo_version}); nothing is executed")
+    results = []
+    for s in steps:
+        reporter.step_started(s.id, s.title, s.explain)
+        for c in s.commands:
+            reporter.note(
+                f"would run{f' on {c.cluster}' if c.cluster else ''}: {c.display}"
+                + (f"  ({c.when})" if c.when else "")
+            )
+        for claim in s.checks:
+            reporter.note(f"would verify: {claim}")
+        res = StepResult(step_id=s.id, title=s.title, status=Status.PENDING, message="dry run")
+        reporter.step_finished(res)
+        results.append(res)
+    result = RunResult(tutorial=tut.name, line=p.line, steps=tuple(results), duration=0.0)
+    reporter.run_finished(result)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# A session: one run / step / teardown
+
+
+class _StepError(Exception):
+    def __init__(
+        self,
+        status: Status,
+        message: str,
+        *,
+        rerun: str | None = None,
+        hint: str | None = None,
+        checks: tuple[CheckResult, ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.rerun = rerun
+        self.hint = hint
+        self.checks = checks
+
+
+class _Session:
+    def __init__(self, tut: Tutorial, opts: RunOptions, state: State, reporter: Reporter) -> None:
+        self.tut = tut
+        self.opts = opts
+        self.state = state
+        self.reporter: Reporter = _SafeReporter(reporter)  # type: ignore[assignment]
+        self.ctx: Context | None = None
+        self.t0 = time.monotonic()
+        self.results: list[StepResult] = []
+
+    # -- setup ------------------------------------------------------------------------------
+
+    def _listener(self, display: str, result: CommandResult | None) -> None:
+        if result is None:
+            self.reporter.command_started(display, current_cluster())
+        else:
+            self.reporter.command_finished(result)
+
+    def _start(self, steps: Sequence[Step], *, need_line: bool = True) -> Context:
+        runner.set_listener(self._listener)
+        self._preflight(create=False)
+        line, version = self._choose_line(need_line)
+        if self.state.tutorial_hash not in (None, self.tut.digest) and self.state.steps:
+            self.reporter.note("the tutorial changed since the last run: recorded progress is re-verified")
+            self.state.steps = {}
+        self.state.tutorial = self.tut.name
+        self.state.line = line
+        self.state.liqo_version = version
+        self.state.tutorial_hash = self.tut.digest
+        self.state.save()
+        self.reporter.run_started(self.tut.name, self.tut.title, line, [s.id for s in steps])
+        self.reporter.note(
+            f"Liqo line {line}: installing Liqo {version} "
+            f"(supported: {'; '.join(f'{n} {ln.range}' for n, ln in self.tut.lines.items())})"
+        )
+        self.ctx = _context(self.tut, self.opts, self.state, self.reporter, line, version)
+        return self.ctx
+
+    def _choose_line(self, need_line: bool) -> tuple[str, str]:
+        if not need_line:
+            return _line_for_plan(self.tut, self.opts, self.state)
+        detected, raw = _detect(self.tut, self.opts)
+        return choose_line(self.tut.lines, detected=detected, forced=self.opts.line, raw_output=raw)
+
+    def _preflight(self, *, create: bool) -> None:
+        byo_all = all(c.name in self.opts.clusters for c in self.tut.clusters)
+        wanted = [r for r in self.tut.requires if (not r.for_create or (create and not byo_all))]
+        if create and byo_all:
+            return
+        path = self.opts.env.get("PATH", "")
+        missing = [r for r in wanted if shutil.which(r.program, path=path) is None]
+        if missing:
+            raise ToolNotFound(
+                ", ".join(r.program for r in missing),
+                hint="; ".join(r.hint for r in missing)
+                + "; or rehearse in the simulated playground with --simulate",
+            )
+        if not create:
+            return
+        for r in wanted:
+            if r.probe:
+                version, problem = docker_tool.server_version(
+                    self.opts.env, argv=_split(r.probe), cwd=self.opts.workdir
+                )
+                if version is None:
+                    raise StepFailed(
+                        f"{r.program} is installed but `{r.probe}` failed: {problem}",
+                        hint=f"{r.hint}; or rehearse in the simulated playground with --simulate",
+                    )
+
+    def _finish(self, line: str | None) -> RunResult:
+        result = RunResult(
+            tutorial=self.tut.name, line=line, steps=tuple(self.results), duration=time.monotonic() - self.t0
+        )
+        self.reporter.run_finished(result)
+        return result
+
+    def _guarded(self, fn: Callable[[], RunResult]) -> RunResult:
+        try:
+            return fn()
+        except KeyboardInterrupt:
+            runner.terminate_all()
+            self.state.save()
+            raise Interrupted(
+                "interrupted", hint="resume with `liqo-tutor run`; clean up with `liqo-tutor teardown`"
+            ) from None
+        except Interrupted:
+            self.state.save()
+            raise
+        finally:
+            runner.set_listener(None)
+            runner.reset()
+
+    # -- entry points -----------------------------------------------------------------------
+
+    def _main_range(self) -> list[Step]:
+        steps = list(self.tut.main_steps)
+        ids = [s.id for s in steps]
+        for opt in (self.opts.from_step, self.opts.to_step):
+            if opt is not None and opt not in ids:
+                raise InputError(f"unknown step {opt!r} (steps: {', '.join(ids)})")
+        start = ids.index(self.opts.from_step) if self.opts.from_step else 0
+        end = ids.index(self.opts.to_step) + 1 if self.opts.to_step else len(ids)
+        return steps[start:end]
+
+    def run_main(self) -> RunResult:
+        steps = self._main_range()
+
+        def body() -> RunResult:
+            if self.opts.restart:
+                self._teardown_body(announce=False)
+                self.state.reset_steps()
+            ctx = self._start(steps)
+            for step in steps:
+                if self.opts.prompter is not None:
+                    answer = self.opts.prompter.ask(step)
+                    if answer == "quit":
+                        break
+                    if answer == "skip":
+                        self._skipped(step, "skipped at your request")
+                        continue
+                if self.state.steps.get(step.id) == "done":
+                    held = self._holds(ctx, step)
+                    if held is not None:
+                        self._skipped(step, "already done: its checks hold live", held)
+                        continue
+                if not self._execute(ctx, step).status.ok:
+                    break
+            # --teardown: also after a failed step (an interruption propagates instead).
+            if self.opts.teardown_after:
+                self._teardown_body(announce=False)
+            return self._finish(ctx.line)
+
+        return self._guarded(body)
+
+    def run_one(self, step_id: str) -> RunResult:
+        step = self.tut.step(step_id)
+        assert step is not None
+
+        def body() -> RunResult:
+            ctx = self._start([step])
+            if not step.teardown:
+                for earlier in self.tut.main_steps:
+                    if earlier.id == step.id:
+                        break
+                    if self._holds(ctx, earlier) is None:
+                        raise StepFailed(
+                            f"step {step.id} needs step {earlier.id} first: it is not done (verified live)",
+                            hint=f"run `liqo-tutor step {earlier.id}`, or `liqo-tutor run --to {step.id}`",
+                        )
+            self._execute(ctx, step)
+            return self._finish(ctx.line)
+
+        return self._guarded(body)
+
+    def run_teardown(self) -> RunResult:
+        def body() -> RunResult:
+            ctx = self._teardown_body(announce=True)
+            return self._finish(ctx.line if ctx else self.state.line)
+
+        return self._guarded(body)
+
+    # -- steps ------------------------------------------------------------------------------
+
+    def _skipped(self, step: Step, why: str, checks: tuple[CheckResult, ...] = ()) -> None:
+        self.reporter.step_started(step.id, step.title, step.explain)
+        res = StepResult(step_id=step.id, title=step.title, status=Status.SKIPPED, message=why, checks=checks)
+        self.reporter.step_finished(res)
+        self.results.append(res)
+
+    def _holds(self, ctx: Context, step: Step) -> tuple[CheckResult, ...] | None:
+        """The step's checks, each tried once; None if any does not hold (or there is nothing to check)."""
+        checks = _applicable(step.checks, ctx.line)
+        if not checks:
+            return None
+        results = []
+        for check in checks:
+            for cluster in _targets(self.tut, check.each, check.cluster):
+                res = run_check(ctx, check, cluster, quick=True)
+                if not res.status.ok:
+                    return None
+                results.append(res)
+        return tuple(results)
+
+    def _execute(self, ctx: Context, step: Step, *, teardown: bool = False) -> StepResult:
+        self.reporter.step_started(step.id, step.title, step.explain)
+        ctx.begin_step(step.id)
+        t0 = time.monotonic()
+        checks: list[CheckResult] = []
+        try:
+            if any(a.kind == "create-cluster" for a in step.actions):
+                self._preflight(create=True)
+            ran = self._actions(ctx, step)
+            if not teardown or ran:
+                for check in _applicable(step.checks, ctx.line):
+                    for cluster in _targets(self.tut, check.each, check.cluster):
+                        res = run_check(ctx, check, cluster)
+                        checks.append(res)
+                        self.reporter.check_finished(step.id, res)
+                        if not res.status.ok:
+                            raise _StepError(Status.FAILED, res.message, hint=res.hint or step.hint)
+            status, message, rerun, hint = Status.PASSED, "", None, None
+        except _StepError as exc:
+            status, message, rerun, hint = exc.status, exc.message, exc.rerun, exc.hint
+        except Interrupted:
+            self.state.set_step(step.id, "failed")
+            raise
+        except ToolTimeout as exc:
+            status, message, rerun, hint = (
+                Status.TIMED_OUT,
+                exc.message,
+                exc.result.display,
+                exc.hint or step.hint,
+            )
+        except ToolFailed as exc:
+            err = last_error(exc.result.stdout, exc.result.stderr)
+            message = exc.message if err is None or err in exc.message else f"{exc.message} ({err})"
+            status, rerun, hint = Status.FAILED, exc.result.display, exc.hint or step.hint
+        except LiqoTutorError as exc:
+            status, message, rerun, hint = Status.FAILED, exc.message, None, exc.hint or step.hint
+        if not teardown:
+            self.state.set_step(step.id, "done" if status.ok else "failed")
+        step_res = StepResult(
+            step_id=step.id,
+            title=step.title,
+            status=status,
+            duration=time.monotonic() - t0,
+            checks=tuple(checks),
+            commands=ctx.step_commands(),
+            message=message,
+            rerun=rerun,
+            hint=hint,
+        )
+        self.reporter.step_finished(step_res)
+        self.results.append(step_res)
+        return step_res
+
+    def _actions(self, ctx: Context, step: Step) -> int:
+        """Run the step's actions; returns how many ran (guards may skip them)."""
+        actions = _applicable(step.actions, ctx.line)
+        ran = 0
+        if step.concurrent and not self.opts.sequential:
+            single = [a for a in actions if not a.each]
+            for a in single:
+                ran += self._action(ctx, a, a.cluster)
+            chains = [a for a in actions if a.each]
+            if chains:
+                ran += self._parallel(ctx, chains)
+            return ran
+        for a in actions:
+            for cluster in _targets(self.tut, a.each, a.cluster):
+                ran += self._action(ctx, a, cluster)
+        return ran
+
+    def _parallel(self, ctx: Context, chain: list[Action]) -> int:
+        """One thread per cluster, each running the whole chain for its cluster in order."""
+
+        def work(cluster: str) -> int:
+            return sum(self._action(ctx, a, cluster) for a in chain)
+
+        names = [c.name for c in self.tut.clusters]
+        pool = ThreadPoolExecutor(max_workers=len(names), thread_name_prefix="cluster")
+        futures: list[Future[int]] = [pool.submit(work, n) for n in names]
+        try:
+            errors: list[BaseException] = []
+            total = 0
+            for fut in futures:
+                try:
+                    total += fut.result()
+                except BaseException as exc:  # collected: the other clusters finish their chain
+                    errors.append(exc)
+            for err in errors:
+                if isinstance(err, Interrupted):
+                    raise err
+            if errors:
+                raise errors[0]
+            return total
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _action(self, ctx: Context, action: Action, cluster: str | None) -> int:
+        for guard in action.guards:
+            res = run_check(ctx, guard, cluster if not guard.cluster else guard.cluster, quick=True)
+            if not res.status.ok:
+                ctx.note(f"nothing to do{f' on {cluster}' if cluster else ''}: not the case that {res.claim}")
+                return 0
+        if action.unless:
+            held = [
+                run_check(ctx, c, cluster if not c.cluster else c.cluster, quick=True) for c in action.unless
+            ]
+            if all(r.status.ok for r in held):
+                ctx.note(f"already done{f' on {cluster}' if cluster else ''}: {held[0].claim}")
+                return 0
+        try:
+            ACTIONS[action.kind](ctx, action, cluster)
+        except LiqoTutorError as exc:
+            if exc.hint is None and action.hint is not None:
+                exc.hint = action.hint
+            raise
+        return 1
+
+    # -- teardown ---------------------------------------------------------------------------
+
+    def _teardown_body(self, *, announce: bool) -> Context | None:
+        steps = list(self.tut.teardown_steps)
+        if announce:
+            ctx = self._start(steps, need_line=False)
+        else:
+            ctx = self.ctx or self._start(steps, need_line=False)
+        problems: list[str] = []
+        for step in steps:
+            res = self._execute(ctx, step, teardown=True)
+            if not res.status.ok:
+                problems.append(f"{step.id}: {res.message}")
+        # Verify nothing is left behind: our clusters and the kubeconfig files we wrote.
+        leftovers: list[str] = []
+        own = [n for n, i in ctx.clusters.items() if not i.byo and self.state.created(n)]
+        if own:
+            try:
+                existing = kind_tool.get_clusters(
+                    _split(self.tut.provider.list), env=self.opts.env, cwd=self.opts.workdir
+                )
+                leftovers += [f"cluster {n}" for n in own if n in existing]
+            except LiqoTutorError as exc:
+                leftovers.append(f"could not list clusters ({exc.message})")
+        for kc in list(self.state.kubeconfigs):
+            if Path(kc).exists():
+                leftovers.append(f"kubeconfig {kc}")
+            else:
+                self.state.kubeconfigs.remove(kc)
+        if leftovers:
+            ctx.note("could not remove: " + ", ".join(leftovers))
+        else:
+            self.state.reset_steps()
+            ctx.note("teardown complete: nothing left behind")
+        self.state.save()
+        return ctx

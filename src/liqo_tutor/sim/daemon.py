@@ -1,0 +1,386 @@
+"""The playground's one process per simdir: API listeners, control API, reconcile loop, persistence."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import fcntl
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import IO, Any
+
+from liqo_tutor.sim.store import ApiError, Cluster, ClusterSpec, Obj, World
+from liqo_tutor.sim.tools.common import atomic_write, normalize_image
+
+__all__ = ["Daemon", "main", "node_image_entry"]
+
+log = logging.getLogger("liqo_tutor.sim.daemon")
+
+IDLE_ENV = "LIQO_TUTOR_SIM_IDLE"
+DEFAULT_IDLE = 3600.0
+# A daemon nobody gave a cluster to (the creating kind died) does not linger for an hour.
+EMPTY_IDLE = 60.0
+SAVE_DEBOUNCE = 0.2
+PENDING_TICK = 0.5
+
+
+def node_image_entry(image: str, image_id: str, size: int) -> Obj:
+    """A Node status.images entry as containerd reports a loaded image (tag and digest names)."""
+    ref = normalize_image(image)
+    repo = ref.split("@", 1)[0].rsplit(":", 1)[0] if ":" in ref.rsplit("/", 1)[-1] else ref.split("@", 1)[0]
+    names = [ref] + ([f"{repo}@{image_id}"] if image_id else [])
+    return {"names": names, "sizeBytes": size}
+
+
+class Daemon:
+    def __init__(self, simdir: Path, idle: float = DEFAULT_IDLE) -> None:
+        self.simdir = simdir
+        self.idle = idle
+        self.stop = threading.Event()
+        self.world = self._load()
+        self.handles: dict[str, Any] = {}
+        self.last_activity = time.monotonic()
+        self.control: ThreadingHTTPServer | None = None
+        self._state_lock = threading.Lock()
+
+    # --- state ------------------------------------------------------------------------------
+    def _load(self) -> World:
+        path = self.simdir / "state.json"
+        if path.exists():
+            try:
+                return World.from_json(json.loads(path.read_text()))
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                log.error("state.json unreadable (%s); starting from an empty world", exc)
+                path.rename(path.with_suffix(".json.corrupt"))
+        return World()
+
+    def save(self) -> None:
+        with self._state_lock:
+            data = self.world.to_json()
+            atomic_write(self.simdir / "state.json", json.dumps(data, separators=(",", ":")))
+
+    def touch(self) -> None:
+        self.last_activity = time.monotonic()
+
+    # --- controllers and listeners ---------------------------------------------------------------
+    def register_controllers(self) -> None:
+        for module in ("liqo_tutor.sim.controllers", "liqo_tutor.sim.liqo.controllers"):
+            try:
+                mod = __import__(module, fromlist=["register"])
+            except ImportError as exc:
+                log.warning("controllers %s not available: %s", module, exc)
+                continue
+            mod.register(self.world)
+            log.info("registered %s", module)
+
+    def _serve(self, cluster: Cluster, port: int) -> Any:
+        from liqo_tutor.sim import apiserver
+
+        handle = apiserver.serve_cluster(self.world, cluster, "127.0.0.1", port)
+        server = handle.server
+        original = server.finish_request
+
+        def finish_request(request: Any, client_address: Any) -> None:
+            self.touch()
+            original(request, client_address)
+
+        server.finish_request = finish_request  # type: ignore[method-assign]
+        self.handles[cluster.name] = handle
+        if cluster.spec.api_port != handle.port:
+            cluster.spec = dataclasses.replace(cluster.spec, api_port=int(handle.port))
+            self.world.changed()
+        log.info("cluster %s: API on %s", cluster.name, handle.url)
+        return handle
+
+    def reopen(self) -> None:
+        for cluster in list(self.world.clusters.values()):
+            try:
+                self._serve(cluster, cluster.spec.api_port)
+            except OSError as exc:
+                log.error("cluster %s: port %s busy (%s); using a new port", cluster.name,
+                          cluster.spec.api_port, exc)
+                self._serve(cluster, 0)
+
+    # --- control operations ----------------------------------------------------------------------
+    def cluster_info(self, cluster: Cluster) -> Obj:
+        nodes = []
+        for node in cluster.list("nodes"):
+            conds = (node.get("status") or {}).get("conditions") or []
+            ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in conds)
+            labels = node["metadata"].get("labels") or {}
+            role = "control-plane" if "node-role.kubernetes.io/control-plane" in labels else "worker"
+            nodes.append({"name": node["metadata"]["name"], "role": role, "ready": ready})
+        handle = self.handles.get(cluster.name)
+        return {
+            "name": cluster.name,
+            "spec": cluster.spec.to_json(),
+            "port": handle.port if handle else cluster.spec.api_port,
+            "nodes": nodes,
+            "kind": cluster.private.get("kind", {}),
+            "images": cluster.private.get("loaded_images", []),
+        }
+
+    def clusters(self) -> list[Obj]:
+        with self.world.lock:
+            return [self.cluster_info(c) for _, c in sorted(self.world.clusters.items())]
+
+    def create(self, body: Obj) -> Obj:
+        spec = ClusterSpec.from_json(body["spec"])
+        with self.world.lock:
+            cluster = self.world.add_cluster(spec)
+            cluster.private["kind"] = dict(body.get("kind") or {})
+            try:
+                self._serve(cluster, spec.api_port)
+            except OSError as exc:
+                self.world.remove_cluster(spec.name)
+                raise ApiError(409, "PortInUse", f"Bind for 127.0.0.1:{spec.api_port} failed: "
+                               f"port is already allocated ({exc.strerror})") from None
+            return self.cluster_info(cluster)
+
+    def delete(self, name: str) -> Obj:
+        with self.world.lock:
+            cluster = self.world.clusters.get(name)
+            info = self.cluster_info(cluster) if cluster else None
+        handle = self.handles.pop(name, None)
+        if handle is not None:
+            handle.shutdown()
+        if info is None:
+            return {"deleted": False, "nodes": []}
+        self.world.remove_cluster(name)
+        log.info("cluster %s deleted", name)
+        with self.world.lock:
+            if not self.world.clusters:
+                log.info("last cluster deleted: exiting")
+                self.stop.set()
+        return {"deleted": True, "nodes": [n["name"] for n in info["nodes"]]}
+
+    def load_image(self, body: Obj) -> Obj:
+        name, image = str(body["cluster"]), str(body["image"])
+        image_id = str(body.get("id") or "")
+        size = int(body.get("size") or 0)
+        with self.world.lock:
+            cluster = self.world.clusters.get(name)
+            if cluster is None:
+                raise ApiError(404, "NotFound", f'no nodes found for cluster "{name}"')
+            loaded: list[Obj] = cluster.private.setdefault("loaded_images", [])
+            loaded[:] = [e for e in loaded if e.get("image") != image]
+            loaded.append({"image": image, "id": image_id, "size": size})
+            entry = node_image_entry(image, image_id, size)
+            for node in cluster.list("nodes"):
+                status = node.get("status") or {}
+                images = [i for i in status.get("images") or []
+                          if entry["names"][0] not in i.get("names", [])]
+                status["images"] = [*images, entry]
+                cluster.update_status("nodes", None, node["metadata"]["name"], status)
+            self.world.changed()
+            return self.cluster_info(cluster)
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    def start_control(self) -> int:
+        daemon = self
+
+        class Handler(_ControlHandler):
+            owner = daemon
+
+        self.control = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.control.daemon_threads = True
+        threading.Thread(target=self.control.serve_forever, kwargs={"poll_interval": 0.2},
+                         name="control", daemon=True).start()
+        return int(self.control.server_address[1])
+
+    def loop(self) -> None:
+        world = self.world
+        seen = -1
+        saved = world.generation
+        last_save = 0.0
+        while not self.stop.is_set():
+            now = time.time()
+            wake = world.next_wake()
+            timeout = 1.0
+            if wake is not None:
+                timeout = min(max(wake - now, 0.0), PENDING_TICK)
+            if world.generation != saved:
+                timeout = min(timeout, SAVE_DEBOUNCE)
+            with world.cond:
+                if world.generation == seen and not (wake is not None and wake <= now):
+                    world.cond.wait(timeout)
+            if self.stop.is_set():
+                break
+            try:
+                world.reconcile()
+            except Exception:  # a controller bug must not take the playground down
+                log.exception("reconcile failed")
+            seen = world.generation
+            mono = time.monotonic()
+            if seen != saved and mono - last_save >= SAVE_DEBOUNCE:
+                self.save()
+                saved, last_save = seen, mono
+            idle_for = mono - self.last_activity
+            if idle_for > self.idle or (not world.clusters and idle_for > min(EMPTY_IDLE, self.idle)):
+                log.info("idle for %.0fs: exiting", idle_for)
+                break
+
+    def shutdown(self) -> None:
+        self.stop.set()
+        if self.control is not None:
+            self.control.shutdown()
+            self.control.server_close()
+        for name, handle in list(self.handles.items()):
+            try:
+                handle.shutdown()
+            except Exception:  # noqa: BLE001 - best effort on the way out
+                log.exception("closing %s", name)
+        self.handles.clear()
+        self.save()
+
+
+class _ControlHandler(BaseHTTPRequestHandler):
+    owner: Daemon
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        return
+
+    def _reply(self, code: int, body: Any) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _body(self) -> Obj:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b"{}"
+        data = json.loads(raw or b"{}")
+        if not isinstance(data, dict):
+            raise ValueError("body must be a JSON object")
+        return data
+
+    def _handle(self, method: str) -> None:
+        daemon = self.owner
+        daemon.touch()
+        path = urllib.parse.urlsplit(self.path).path.rstrip("/")
+        try:
+            if method == "GET" and path == "/health":
+                self._reply(200, {"ok": True, "pid": os.getpid(), "clusters": sorted(daemon.world.clusters)})
+            elif method == "GET" and path == "/clusters":
+                self._reply(200, daemon.clusters())
+            elif method == "POST" and path == "/clusters":
+                self._reply(201, daemon.create(self._body()))
+            elif method == "DELETE" and path.startswith("/clusters/"):
+                self._reply(200, daemon.delete(urllib.parse.unquote(path[len("/clusters/"):])))
+            elif method == "POST" and path == "/images/load":
+                self._reply(200, daemon.load_image(self._body()))
+            elif method == "POST" and path == "/shutdown":
+                self._reply(200, {"ok": True})
+                daemon.stop.set()
+                with daemon.world.cond:
+                    daemon.world.cond.notify_all()
+            else:
+                self._reply(404, {"error": f"no such endpoint: {method} {path}"})
+        except ApiError as exc:
+            self._reply(exc.code, {"error": exc.message, "reason": exc.reason})
+        except (KeyError, ValueError, TypeError) as exc:
+            self._reply(400, {"error": f"bad request: {exc}"})
+        except Exception as exc:  # noqa: BLE001 - report, keep serving
+            log.exception("control %s %s", method, path)
+            self._reply(500, {"error": repr(exc)})
+        if method in ("DELETE",) and daemon.stop.is_set():
+            with daemon.world.cond:
+                daemon.world.cond.notify_all()
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        self._handle("GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._handle("POST")
+
+    def do_DELETE(self) -> None:  # noqa: N802
+        self._handle("DELETE")
+
+
+def _idle_seconds() -> float:
+    try:
+        return float(os.environ.get(IDLE_ENV, "") or DEFAULT_IDLE)
+    except ValueError:
+        return DEFAULT_IDLE
+
+
+def _lock(simdir: Path) -> IO[str] | None:
+    fh = (simdir / "daemon.lock").open("a+")
+    try:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.close()
+        return None
+    fh.seek(0)
+    fh.truncate()
+    fh.write(f"{os.getpid()}\n")
+    fh.flush()
+    return fh
+
+
+def run(simdir: Path) -> int:
+    simdir.mkdir(parents=True, exist_ok=True)
+    lock = _lock(simdir)
+    if lock is None:
+        sys.stderr.write(f"liqo-tutor sim daemon: another daemon already serves {simdir}\n")
+        return 1
+    logging.basicConfig(
+        filename=str(simdir / "daemon.log"), level=logging.INFO,
+        format="%(asctime)s %(process)d %(levelname)s %(message)s",
+    )
+    daemon = Daemon(simdir, _idle_seconds())
+    stop_signal: list[int] = []
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        stop_signal.append(signum)
+        daemon.stop.set()
+        # No lock here: the handler may run while the main thread holds world.cond.
+        # The loop's wait has a timeout of at most one second.
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    info_path = simdir / "daemon.json"
+    try:
+        daemon.register_controllers()
+        daemon.reopen()
+        port = daemon.start_control()
+        atomic_write(info_path, json.dumps({"pid": os.getpid(), "control_port": port, "started": time.time(),
+                                            "simdir": str(simdir)}) + "\n")
+        log.info("daemon %d up: control on 127.0.0.1:%d, %d cluster(s)", os.getpid(), port,
+                 len(daemon.world.clusters))
+        daemon.loop()
+    finally:
+        try:
+            daemon.shutdown()
+        finally:
+            try:
+                info = json.loads(info_path.read_text())
+                if info.get("pid") == os.getpid():
+                    info_path.unlink()
+            except (OSError, ValueError):
+                pass
+            log.info("daemon %d exits%s", os.getpid(), f" on signal {stop_signal[0]}" if stop_signal else "")
+            lock.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m liqo_tutor.sim.daemon")
+    parser.add_argument("--dir", required=True, type=Path, help="the playground's state directory")
+    args = parser.parse_args(argv)
+    return run(args.dir.resolve())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""Image behaviours: flights-service over a Service, curl / curl|jq pods, DNS and connection errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from liqo_tutor.sim import images
+from liqo_tutor.sim.apiserver import ApiServerHandle, serve_cluster
+from liqo_tutor.sim.controllers import register
+from liqo_tutor.sim.delays import delay
+from liqo_tutor.sim.store import ClusterSpec, World
+
+APP = Path(__file__).resolve().parents[1] / "manifests" / "app.yaml"
+
+
+class _Env:
+    def __init__(self, world: World, handle: ApiServerHandle, tmp: Path, kubectl_bin: str) -> None:
+        self.world, self.handle, self.kubectl_bin = world, handle, kubectl_bin
+        self.kubeconfig = tmp / "kc.yaml"
+        self.kubeconfig.write_text(
+            "apiVersion: v1\nkind: Config\n"
+            f"clusters:\n- name: c\n  cluster:\n    server: {handle.url}\n"
+            "users:\n- name: c\n  user:\n    token: t\n"
+            "contexts:\n- name: c\n  context:\n    cluster: c\n    user: c\n"
+            "current-context: c\n"
+        )
+        self.home = tmp / "home"
+        self.home.mkdir()
+
+    def kubectl(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [self.kubectl_bin, "--kubeconfig", str(self.kubeconfig), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env={"HOME": str(self.home), "PATH": "/usr/bin:/bin"},
+        )
+
+    def run_pod(self, name: str, *args: str) -> tuple[str, int]:
+        out = self.kubectl("run", name, "-n", "liqo-demo", "--restart=Never", *args)
+        assert out.returncode == 0, out.stderr
+        out = self.kubectl(
+            "wait",
+            "--for=jsonpath={.status.phase}=Succeeded",
+            f"pod/{name}",
+            "-n",
+            "liqo-demo",
+            "--timeout=5s",
+        )
+        code = self.kubectl(
+            "get",
+            "pod",
+            name,
+            "-n",
+            "liqo-demo",
+            "-o",
+            "jsonpath={.status.containerStatuses[0].state.terminated.exitCode}",
+        ).stdout
+        logs = self.kubectl("logs", name, "-n", "liqo-demo").stdout
+        return logs, int(code)
+
+
+@pytest.fixture
+def env(tmp_path: Path, kubectl_bin: str) -> Iterator[_Env]:
+    world = World(seed="images")
+    register(world)
+    cluster = world.add_cluster(
+        ClusterSpec(name="london", nodes=(("london-control-plane", "control-plane"),))
+    )
+    world.reconcile()
+    handle = serve_cluster(world, cluster)
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.wait(0.05):
+            due = world.next_wake()
+            if due is not None and due <= time.time():
+                world.reconcile()
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    ticker.start()
+    e = _Env(world, handle, tmp_path, kubectl_bin)
+    try:
+        assert e.kubectl("create", "namespace", "liqo-demo").returncode == 0
+        yield e
+    finally:
+        stop.set()
+        ticker.join(timeout=5)
+        handle.shutdown()
+
+
+def test_flights_schedule_filters_by_time_of_day() -> None:
+    midnight = time.mktime((2024, 5, 1, 0, 1, 0, 0, 0, 0)) - time.timezone
+    assert images.flights_schedule(midnight) == []
+    evening = midnight + 23 * 3600
+    flights = images.flights_schedule(evening)
+    assert len(flights) >= 20
+    assert {"id", "origin", "dest", "carrier", "flight", "sched_dep_time"} <= set(flights[0])
+
+
+def test_image_names_and_kinds() -> None:
+    assert images.image_repo("docker.io/library/nginx:1.25") == "nginx"
+    assert images.image_repo("liqo/flights-service:latest") == "liqo/flights-service"
+    assert (
+        images.behaviour_for("ghcr.io/liqotech/liqo-controller-manager:v1.0.0").start_delay
+        == "liqo_pod_start"
+    )
+    assert images.behaviour_for("example.com/nothing").kind == "unknown"
+    assert delay("curl") == 0  # the test environment runs the playground instantly
+
+
+def test_curl_pods_reach_the_service(env: _Env) -> None:
+    assert env.kubectl("apply", "-f", str(APP), "-n", "liqo-demo").returncode == 0
+    assert (
+        env.kubectl(
+            "wait", "--for=condition=Available", "deploy/flights-service", "-n", "liqo-demo", "--timeout=20s"
+        ).returncode
+        == 0
+    )
+    logs, code = env.run_pod(
+        "c1",
+        "--image=curlimages/curl",
+        "--",
+        "-s",
+        "-H",
+        "accept: application/json",
+        "http://flights-service.liqo-demo:7999/schedule",
+    )
+    assert code == 0
+    assert isinstance(json.loads(logs), list)
+    logs, code = env.run_pod(
+        "c2",
+        "--image=dwdraju/alpine-curl-jq",
+        "--command",
+        "--",
+        "sh",
+        "-c",
+        "curl -s -H 'accept: application/json' "
+        "http://flights-service.liqo-demo.svc.cluster.local:7999/schedule | jq .",
+    )
+    assert code == 0
+    parsed = json.loads(logs)
+    assert logs == json.dumps(parsed, indent=2) + "\n"
+    logs, code = env.run_pod(
+        "c3", "--image=curlimages/curl", "--", "-sSf", "http://flights-service:7999/nope"
+    )
+    assert (code, logs) == (22, "curl: (22) The requested URL returned error: 404\n")
+    logs, code = env.run_pod(
+        "c4", "--image=curlimages/curl", "--", "-s", "http://flights-service:7999/schedule"
+    )
+    assert code == 0 and logs.startswith("<!DOCTYPE html>")
+
+
+def test_curl_errors_dns_and_no_endpoint(env: _Env) -> None:
+    logs, code = env.run_pod("d1", "--image=curlimages/curl", "--", "-sS", "http://nowhere.liqo-demo:7999/")
+    assert (code, logs) == (6, "curl: (6) Could not resolve host: nowhere.liqo-demo\n")
+    logs, code = env.run_pod("d2", "--image=curlimages/curl", "--", "-s", "http://nowhere:7999/")
+    assert (code, logs) == (6, "")
+    svc = APP.read_text().split("---", 1)[1]
+    (env.kubeconfig.parent / "svc.yaml").write_text(svc)
+    assert (
+        env.kubectl("apply", "-f", str(env.kubeconfig.parent / "svc.yaml"), "-n", "liqo-demo").returncode == 0
+    )
+    logs, code = env.run_pod(
+        "d3", "--image=curlimages/curl", "--", "-sS", "http://flights-service:7999/schedule"
+    )
+    assert code == 7
+    assert logs == (
+        "curl: (7) Failed to connect to flights-service port 7999 after 2 ms: Couldn't connect to server\n"
+    )

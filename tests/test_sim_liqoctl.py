@@ -1,0 +1,121 @@
+"""Simulated liqoctl: argv handling and outputs that need no cluster, per Liqo line."""
+
+from __future__ import annotations
+
+import pytest
+
+from liqo_tutor.sim.liqo import crds
+from liqo_tutor.sim.liqo.versions import line_of
+from liqo_tutor.sim.tools.liqoctl import main, parse_duration
+
+
+def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, version: str,
+        *argv: str) -> tuple[int, str, str]:
+    monkeypatch.setenv("LIQO_TUTOR_SIM_LIQO_VERSION", version)
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize(("version", "line_out"), [("v1.2.0", "v1.2.0"), ("v0.10.3", "v0.10.3")])
+def test_version_client_only(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                             version: str, line_out: str) -> None:
+    code, out, err = run(capsys, monkeypatch, version, "version", "--client")
+    assert (code, out, err) == (0, f"Client version: {line_out}\n", "")
+
+
+def test_default_version_is_v1_2_0(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LIQO_TUTOR_SIM_LIQO_VERSION", raising=False)
+    assert main(["version", "--client"]) == 0
+    assert capsys.readouterr().out == "Client version: v1.2.0\n"
+
+
+@pytest.mark.parametrize(("version", "bad"), [("v1.2.0", "--cluster-name"), ("v0.10.3", "--cluster-id")])
+def test_wrong_identity_flag_is_a_cobra_error(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+                                              version: str, bad: str) -> None:
+    code, out, err = run(capsys, monkeypatch, version, "install", "kind", bad, "london", "--cluster-labels=")
+    assert code == 1
+    assert out == ""
+    assert err == f"Error: unknown flag: {bad}\n"
+
+
+def test_missing_required_flags_and_args(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    code, _, err = run(capsys, monkeypatch, "v0.10.3", "peer", "out-of-band", "newyork", "--auth-url", "https://x")
+    assert code == 1
+    assert err == 'Error: required flag(s) "auth-token", "cluster-id" not set\n'
+    code, _, err = run(capsys, monkeypatch, "v0.10.3", "peer", "oob", "--auth-url", "u", "--cluster-id", "c",
+                       "--auth-token", "t")
+    assert (code, err) == (1, "Error: accepts 1 arg(s), received 0\n")
+    code, _, err = run(capsys, monkeypatch, "v1.2.0", "offload", "namespace")
+    assert (code, err) == (1, "Error: accepts 1 arg(s), received 0\n")
+
+
+def test_v1_has_no_peer_command(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, err = run(capsys, monkeypatch, "v1.2.0", "generate", "peer-command", "--only-command")
+    assert code == 1 and out == ""
+    assert err == "Error: unknown flag: --only-command\n"
+
+
+def test_v0_peer_has_no_remote_kubeconfig(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    code, _, err = run(capsys, monkeypatch, "v0.10.3", "peer", "--remote-kubeconfig", "x")
+    assert code == 1 and err == "Error: unknown flag: --remote-kubeconfig\n"
+
+
+def test_skip_confirm_exists_only_from_v0_9(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    code, _, err = run(capsys, monkeypatch, "v0.8.3", "uninstall", "--skip-confirm")
+    assert (code, err) == (1, "Error: unknown flag: --skip-confirm\n")
+
+
+def test_prompt_without_tty_aborts(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    code, _, err = run(capsys, monkeypatch, "v1.2.0", "uninstall", "--kubeconfig", "/nonexistent")
+    assert code == 1
+    assert "potentially destructive" in err and err.endswith("Error: action aborted\n")
+
+
+def test_offload_output_yaml_does_not_touch_the_cluster(capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, _ = run(capsys, monkeypatch, "v1.2.0", "offload", "namespace", "liqo-demo", "-o", "yaml",
+                       "--namespace-mapping-strategy", "EnforceSameName", "--pod-offloading-strategy", "Local",
+                       "--kubeconfig", "/nonexistent")
+    assert code == 0
+    assert "apiVersion: offloading.liqo.io/v1beta1" in out and "EnforceSameName" in out
+
+
+def test_invalid_duration(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    code, _, err = run(capsys, monkeypatch, "v1.2.0", "peer", "--timeout", "soon")
+    assert code == 1
+    assert err == 'Error: invalid argument "soon" for "--timeout" flag: time: invalid duration "soon"\n'
+
+
+def test_missing_kubeconfig_is_an_error_on_the_log_stream(capsys: pytest.CaptureFixture[str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    code, out, err = run(capsys, monkeypatch, "v0.10.3", "generate", "peer-command", "--only-command",
+                         "--kubeconfig", "/nonexistent")
+    assert code == 1 and err == ""
+    assert out.startswith("ERRO: stat /nonexistent")
+    code, out, err = run(capsys, monkeypatch, "v1.2.0", "install", "kind", "--cluster-id", "x",
+                         "--kubeconfig", "/nonexistent")
+    assert code == 1 and out == ""
+    assert err.startswith("Initializing installer\n") and "ERRO: stat /nonexistent" in err
+
+
+def test_parse_duration() -> None:
+    assert parse_duration("10m") == 600
+    assert parse_duration("1h2m3.5s") == 3723.5
+    assert parse_duration("300ms") == pytest.approx(0.3)
+    with pytest.raises(ValueError):
+        parse_duration("10")
+
+
+def test_crds_per_line() -> None:
+    v0 = {c.name: c for c in crds.crds_for(line_of("v0.10.3"))}
+    v1 = {c.name: c for c in crds.crds_for(line_of("v1.2.0"))}
+    assert "foreignclusters.discovery.liqo.io" in v0 and "foreignclusters.core.liqo.io" in v1
+    fc0 = v0["foreignclusters.discovery.liqo.io"].to_obj()
+    cols = [c["name"] for c in fc0["spec"]["versions"][0]["additionalPrinterColumns"] if not c.get("priority")]
+    assert cols == ["Type", "Outgoing peering", "Incoming peering", "Networking", "Authentication", "Age"]
+    fc1 = v1["foreignclusters.core.liqo.io"].to_obj()
+    assert fc1["spec"]["names"]["shortNames"] == ["fc"]
+    assert fc1["spec"]["versions"][0]["name"] == "v1beta1"
+    assert v0["namespaceoffloadings.offloading.liqo.io"].version == "v1alpha1"
+    assert v1["namespaceoffloadings.offloading.liqo.io"].version == "v1beta1"
