@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import socket
 import subprocess
@@ -35,7 +36,7 @@ class Shell:
     def __call__(
         self, cmd: str, *, ok: bool = True, timeout: float = 120
     ) -> subprocess.CompletedProcess[str]:
-        argv = [os.path.expandvars(a) for a in shlex.split(cmd)]
+        argv = [re.sub(r"\$\{?(\w+)\}?", lambda m: self.env[m.group(1)], a) for a in shlex.split(cmd)]
         res = subprocess.run(
             argv,
             cwd=self.workdir,

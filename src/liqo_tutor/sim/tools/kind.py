@@ -185,6 +185,7 @@ def _upsert(entries: Any, entry: dict[str, Any]) -> list[Any]:
 
 
 def _merge_kubeconfig(path: Path, fresh: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
     with _FileLock(path):
         data = _read_kubeconfig(path)
         data.setdefault("apiVersion", "v1")
