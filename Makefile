@@ -42,7 +42,7 @@ lint: install
 	$(BIN)/mypy
 
 bench: install
-	$(BIN)/python -m liqo_tutor.bench
+	$(BIN)/python benchmarks/bench.py
 
 clean:
 	-$(BIN)/liqo-tutor teardown --simulate --workdir $(DEMO_DIR) >/dev/null 2>&1

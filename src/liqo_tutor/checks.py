@@ -193,6 +193,8 @@ def _command_attempt(
             return Outcome(False, "an answer", f"no answer within {exc.timeout:g}s", rerun=exc.result.display)
         if check.kind == "table":
             outcome = _table(ctx, check, cluster, result)
+            if outcome.ok and check.show and not quick:
+                ctx.show(ctx.text(check.show, cluster), result.stdout)
         else:
             outcome = _command(ctx, check, cluster, result)
         return Outcome(outcome.ok, outcome.expected, outcome.seen, outcome.final, result.display)

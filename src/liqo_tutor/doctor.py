@@ -8,14 +8,14 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from liqo_tutor.errors import ToolFailed, ToolNotFound, ToolTimeout
 from liqo_tutor.results import CommandResult
 
-__all__ = ["Finding", "Level", "diagnose", "quick"]
+__all__ = ["Finding", "Level", "diagnose", "exit_code", "failed", "quick"]
 
 Level = str  # "ok" | "warn" | "fail"
 
@@ -23,6 +23,7 @@ Level = str  # "ok" | "warn" | "fail"
 MIN_DOCKER_MEMORY = 8 * 1024**3
 MIN_DOCKER_CPUS = 4
 KIND_MIN = (0, 20, 0)
+KERNEL_MIN = (5, 10, 0)  # Liqo v1.x install refuses older kernels (WireGuard)
 INOTIFY = {"max_user_watches": 524288, "max_user_instances": 512}
 INSTALL = {
     "docker": "install Docker Engine: https://docs.docker.com/engine/install/",
@@ -188,13 +189,70 @@ def _disk(workdir: Path) -> Finding:
     return Finding("free disk", "ok", f"{gib:.0f} GiB")
 
 
-def quick(run: Runner, env: Mapping[str, str]) -> list[Finding]:
-    """The fast part `run` does before touching anything: tools present and the daemon answering."""
-    findings = [f for f in _docker(run, env) if f.check in ("docker", "docker daemon")]
-    for name in ("kind", "kubectl", "liqoctl"):
-        if shutil.which(name, path=env.get("PATH")) is None:
-            findings.append(Finding(name, "fail", "not found on PATH", INSTALL[name]))
+def _present(name: str, env: Mapping[str, str]) -> Finding:
+    path = shutil.which(name, path=env.get("PATH", ""))
+    if path is None:
+        return Finding(name, "fail", "not found on PATH", INSTALL[name])
+    return Finding(name, "ok", path)
+
+
+def quick(
+    run: Runner,
+    env: Mapping[str, str],
+    *,
+    programs: Sequence[str] = ("docker", "kind", "kubectl", "liqoctl"),
+    daemon: bool = True,
+) -> list[Finding]:
+    """The fast part `run` does before touching anything: the programs on PATH, the daemon answering."""
+    findings = [_present(name, env) for name in programs]
+    docker_ok = any(f.check == "docker" and f.status == "ok" for f in findings)
+    if daemon and docker_ok:
+        findings.extend(f for f in _docker(run, env) if f.check == "docker daemon")
     return findings
+
+
+def failed(findings: Sequence[Finding]) -> list[Finding]:
+    return [f for f in findings if f.status == "fail"]
+
+
+def exit_code(findings: Sequence[Finding]) -> int:
+    """0 when nothing fails (warnings only may hurt), 1 otherwise."""
+    return 1 if failed(findings) else 0
+
+
+def _kernel(release: str, minimum: tuple[int, int, int] = KERNEL_MIN) -> Finding | None:
+    m = re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", release)
+    if m is None:
+        return None
+    have = (int(m.group(1)), int(m.group(2)), int(m.group(3) or 0))
+    if have >= minimum:
+        return Finding("kernel", "ok", release)
+    return Finding(
+        "kernel",
+        "warn",
+        release,
+        f"Liqo v1.x needs Linux {_fmt(minimum).lstrip('v')} or newer for its WireGuard network; upgrade the "
+        "kernel, or add --disable-kernel-version-check to `liqoctl install` (at your own risk)",
+    )
+
+
+def _skew(kubectl: Finding, cluster_version: str | None) -> Finding | None:
+    """kubectl supports clusters within one minor version of itself (it warns beyond that)."""
+    client = _version(kubectl.found) if kubectl.status == "ok" else None
+    server = _version(cluster_version or "")
+    if client is None or server is None:
+        return None
+    skew = abs(client[1] - server[1]) if client[0] == server[0] else 99
+    found = f"kubectl {_fmt(client)}, clusters {_fmt(server)}"
+    if skew <= 1:
+        return Finding("kubectl skew", "ok", found)
+    return Finding(
+        "kubectl skew",
+        "warn",
+        found,
+        f"kubectl supports clusters within one minor version; install kubectl v{server[0]}.{server[1]} "
+        "(https://kubernetes.io/docs/tasks/tools/)",
+    )
 
 
 def diagnose(
@@ -205,12 +263,26 @@ def diagnose(
     supported: Mapping[str, str],
     accept: Callable[[str], str | None],
     proc: Path = Path("/proc"),
+    cluster_version: str | None = None,
+    kernel: str | None = None,
 ) -> list[Finding]:
-    """Every check; `accept(version_output)` names the tutorial's Liqo line for a liqoctl, or None."""
+    """Every check; `accept(version_output)` names the tutorial's Liqo line for a liqoctl, or None.
+
+    `cluster_version` is the Kubernetes version of the clusters (kubectl skew); `kernel` the Linux
+    kernel release (Liqo v1.x refuses kernels older than 5.10), None when not on Linux.
+    """
     findings = _docker(run, env)
     findings.append(_kind(run, env))
-    findings.append(_kubectl(run, env))
+    kubectl = _kubectl(run, env)
+    findings.append(kubectl)
+    skew = _skew(kubectl, cluster_version)
+    if skew is not None:
+        findings.append(skew)
     findings.append(_liqoctl(run, env, supported, accept))
     findings.extend(_inotify(proc))
+    if kernel is not None:
+        found = _kernel(kernel)
+        if found is not None:
+            findings.append(found)
     findings.append(_disk(workdir))
     return findings

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from liqo_tutor import loader
+from liqo_tutor import doctor, explain, loader
 from liqo_tutor.actions import ACTIONS, ClusterInfo, Context, current_cluster
 from liqo_tutor.checks import run_check
 from liqo_tutor.constants import DEFAULT_TUTORIAL
@@ -43,6 +43,7 @@ __all__ = [
     "RunOptions",
     "StatusReport",
     "env_exports",
+    "diagnose",
     "list_tutorials",
     "plan",
     "run",
@@ -53,9 +54,12 @@ __all__ = [
 
 
 class Prompter(Protocol):
-    """Learner mode: asked before each step; answers "run", "skip" or "quit"."""
+    """Learner mode: asked before each step; answers "run", "skip" or "quit".
 
-    def ask(self, step: Step) -> str: ...
+    `no_skip` is None when skipping the step is safe, else why it is not (the prompter refuses "s").
+    """
+
+    def ask(self, step: Step, no_skip: str | None) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,7 @@ class RunOptions:
     clusters: Mapping[str, ClusterRef] = field(default_factory=dict)
     steps_dir: Path | None = None
     prompter: Prompter | None = None
+    explain: bool = False  # after each step, describe what changed in each cluster
 
 
 @dataclass(frozen=True)
@@ -514,30 +519,29 @@ class _Session:
         return choose_line(self.tut.lines, detected=detected, forced=self.opts.line, raw_output=raw)
 
     def _preflight(self, *, create: bool) -> None:
+        """doctor's fast checks (one place for those facts); stops with every fix at once."""
         byo_all = all(c.name in self.opts.clusters for c in self.tut.clusters)
         wanted = [r for r in self.tut.requires if (not r.for_create or (create and not byo_all))]
         if create and byo_all:
             return
-        path = self.opts.env.get("PATH", "")
-        missing = [r for r in wanted if shutil.which(r.program, path=path) is None]
-        if missing:
-            raise ToolNotFound(
-                ", ".join(r.program for r in missing),
-                hint="; ".join(r.hint for r in missing)
-                + "; or rehearse in the simulated playground with --simulate",
-            )
-        if not create:
+        findings = doctor.quick(
+            self._doctor_run,
+            self.opts.env,
+            programs=[r.program for r in wanted],
+            daemon=create and any(r.probe for r in wanted),
+        )
+        bad = doctor.failed(findings)
+        if not bad:
             return
-        for r in wanted:
-            if r.probe:
-                version, problem = docker_tool.server_version(
-                    self.opts.env, argv=_split(r.probe), cwd=self.opts.workdir
-                )
-                if version is None:
-                    raise StepFailed(
-                        f"{r.program} is installed but `{r.probe}` failed: {problem}",
-                        hint=f"{r.hint}; or rehearse in the simulated playground with --simulate",
-                    )
+        what = "; ".join(f"{f.check}: {f.found}" for f in bad)
+        fixes = "; ".join(f.fix for f in bad if f.fix)
+        hint = f"{fixes}; `liqo-tutor doctor` checks the whole machine; or rehearse in the simulated playground with --simulate"
+        if all(f.found == "not found on PATH" for f in bad):
+            raise ToolNotFound(", ".join(f.check for f in bad), hint=hint)
+        raise StepFailed(f"this machine is not ready ({what})", hint=hint)
+
+    def _doctor_run(self, argv: Sequence[str], *, env: Mapping[str, str], timeout: float) -> CommandResult:
+        return runner.run(argv, env=env, timeout=timeout * self.opts.timeout_scale, cwd=self.opts.workdir)
 
     def _finish(self, line: str | None) -> RunResult:
         result = RunResult(
@@ -583,17 +587,22 @@ class _Session:
                 self.state.reset_steps()
             ctx = self._start(steps)
             for step in steps:
-                if self.opts.prompter is not None:
-                    answer = self.opts.prompter.ask(step)
-                    if answer == "quit":
-                        break
-                    if answer == "skip":
-                        self._skipped(step, "skipped at your request")
-                        continue
                 if self.state.steps.get(step.id) == "done":
                     held = self._holds(ctx, step)
                     if held is not None:
                         self._skipped(step, "already done: its checks hold live", held)
+                        continue
+                if self.opts.prompter is not None:
+                    answer = self.opts.prompter.ask(step, self._no_skip(step))
+                    if answer == "quit":
+                        self.state.save()
+                        self.reporter.note(
+                            f"stopped before {step.id} at your request; progress is saved: "
+                            "`liqo-tutor run --interactive` resumes here"
+                        )
+                        break
+                    if answer == "skip" and self._no_skip(step) is None:
+                        self._skipped(step, "skipped at your request")
                         continue
                 if not self._execute(ctx, step).status.ok:
                     break
@@ -633,6 +642,17 @@ class _Session:
 
     # -- steps ------------------------------------------------------------------------------
 
+    def _no_skip(self, step: Step) -> str | None:
+        """None when skipping `step` is safe: it only observes (probe pods), or no later step needs it."""
+        if all(a.kind == "run-pod" for a in step.actions):
+            return None
+        later = [s.id for s in self.tut.main_steps if s.id != step.id]
+        ids = [s.id for s in self.tut.main_steps]
+        after = later[ids.index(step.id):] if step.id in ids else []
+        if not after:
+            return None
+        return f"{', '.join(after)} need{'s' if len(after) == 1 else ''} what {step.id} sets up"
+
     def _skipped(self, step: Step, why: str, checks: tuple[CheckResult, ...] = ()) -> None:
         self.reporter.step_started(step.id, step.title, step.explain)
         res = StepResult(step_id=step.id, title=step.title, status=Status.SKIPPED, message=why, checks=checks)
@@ -658,6 +678,7 @@ class _Session:
         ctx.begin_step(step.id)
         t0 = time.monotonic()
         checks: list[CheckResult] = []
+        before = self._snapshot(ctx) if self.opts.explain and not teardown else None
         try:
             if any(a.kind == "create-cluster" for a in step.actions):
                 self._preflight(create=True)
@@ -691,6 +712,10 @@ class _Session:
             status, message, rerun, hint = Status.FAILED, exc.message, None, exc.hint or step.hint
         if not teardown:
             self.state.set_step(step.id, "done" if status.ok else "failed")
+        if before is not None:
+            after = self._snapshot(ctx)
+            for cluster, lines in explain.describe(before, after, watch=self.tut.vars).items():
+                ctx.show(f"what changed in {cluster}", "\n".join(lines))
         step_res = StepResult(
             step_id=step.id,
             title=step.title,
@@ -762,13 +787,41 @@ class _Session:
             if all(r.status.ok for r in held):
                 ctx.note(f"already done{f' on {cluster}' if cluster else ''}: {held[0].claim}")
                 return 0
+        byo = cluster is not None and ctx.clusters[cluster].byo
+        if byo and action.undoes and cluster is not None and not self.state.recorded(action.undoes, cluster):
+            ctx.note(f"left alone on {cluster}: liqo-tutor found it there ({action.undoes}), it did not do it")
+            return 0
+        if byo and action.records and cluster is not None:
+            # Recorded before running: an interrupted action still gets undone by teardown.
+            self.state.record(action.records, cluster)
         try:
             ACTIONS[action.kind](ctx, action, cluster)
         except LiqoTutorError as exc:
             if exc.hint is None and action.hint is not None:
                 exc.hint = action.hint
             raise
+        if byo and action.undoes and cluster is not None:
+            self.state.forget(action.undoes, cluster)
         return 1
+
+    def _snapshot(self, ctx: Context) -> dict[str, explain.Snapshot]:
+        """What each reachable cluster holds now (for --explain); commands go to the transcript only."""
+        shots: dict[str, explain.Snapshot] = {}
+        runner.set_listener(None)  # between steps nothing else runs: keep these reads off the screen
+        try:
+            for name, info in ctx.clusters.items():
+                if not info.kubeconfig.exists():
+                    shots[name] = explain.Snapshot.absent()
+                    continue
+                argv = explain.snapshot_argv(str(info.kubeconfig), info.context)
+                try:
+                    res = runner.run(argv, env=ctx.env, timeout=ctx.scaled(30.0), cluster=name, cwd=ctx.workdir)
+                    shots[name] = explain.Snapshot.parse(res.stdout)
+                except LiqoTutorError:
+                    shots[name] = explain.Snapshot.absent()
+        finally:
+            runner.set_listener(self._listener)
+        return shots
 
     # -- teardown ---------------------------------------------------------------------------
 

@@ -192,10 +192,16 @@ class _RawRequirement(_Raw):
     for_create: bool = False
 
 
+class _RawServerDetect(_Raw):
+    command: str
+    pattern: str
+
+
 class _RawDetect(_Raw):
     command: str
     pattern: str
     default: str
+    server: _RawServerDetect | None = None
 
 
 class _RawOverride(_Raw):
@@ -262,6 +268,7 @@ class _TableCheck(_CheckCommon):
     row: str
     columns: dict[str, str] = Field(default_factory=dict)
     save: dict[str, str] = Field(default_factory=dict)
+    show: str | None = None
 
 
 class _JsonListCheck(_CheckCommon):
@@ -302,6 +309,8 @@ class _ActionCommon(_Raw):
     guards: list[dict[str, Any]] = Field(default_factory=list)
     unless: list[dict[str, Any]] = Field(default_factory=list)
     hint: str | None = None
+    records: str | None = None  # remembered per cluster when it runs (bring-your-own clusters)
+    undoes: str | None = None  # teardown: on a bring-your-own cluster, only if that was recorded
 
     _dur = field_validator("timeout", "retry_delay", mode="before")(_duration)
 
@@ -539,15 +548,19 @@ class _Builder:
         if "detect" not in raw:
             raise errs.error(("lines",), "missing required field `detect`")
         detect_raw: _RawDetect = _parse(_RawDetect, raw["detect"], errs, ("lines", "detect"))
-        try:
-            rx = re.compile(detect_raw.pattern, re.MULTILINE)
-        except re.error as exc:
-            raise errs.error(("lines", "detect", "pattern"), f"invalid regular expression: {exc}") from None
-        if "version" not in rx.groupindex:
-            raise errs.error(
-                ("lines", "detect", "pattern"), "the pattern needs a named group (?P<version>...)"
+        probes: list[tuple[Loc, str, str]] = [(("lines", "detect"), detect_raw.command, detect_raw.pattern)]
+        if detect_raw.server is not None:
+            probes.append(
+                (("lines", "detect", "server"), detect_raw.server.command, detect_raw.server.pattern)
             )
-        self._split(detect_raw.command, ("lines", "detect", "command"))
+        for base, command, pattern in probes:
+            try:
+                rx = re.compile(pattern, re.MULTILINE)
+            except re.error as exc:
+                raise errs.error(base + ("pattern",), f"invalid regular expression: {exc}") from None
+            if "version" not in rx.groupindex:
+                raise errs.error(base + ("pattern",), "the pattern needs a named group (?P<version>...)")
+            self._split(command, base + ("command",))
         lines: dict[str, Line] = {}
         for name, body in raw.items():
             if name == "detect":
@@ -583,7 +596,11 @@ class _Builder:
                 f"unknown line {detect_raw.default!r} (defined: {', '.join(lines)})",
             )
         detect = LineDetect(
-            command=detect_raw.command, pattern=detect_raw.pattern, default=detect_raw.default
+            command=detect_raw.command,
+            pattern=detect_raw.pattern,
+            default=detect_raw.default,
+            server_command=detect_raw.server.command if detect_raw.server else None,
+            server_pattern=detect_raw.server.pattern if detect_raw.server else None,
         )
         return detect, lines
 
@@ -720,6 +737,8 @@ class _Builder:
             guards=guards,
             unless=unless,
             hint=ra.hint,
+            records=ra.records,
+            undoes=ra.undoes,
             **fields,
         )
 
@@ -738,6 +757,7 @@ class _Builder:
             "row",
             "columns",
             "within",
+            "show",
         }
         kind = self._kind(raw, loc, CHECK_KINDS, common, "check")
         rc = _parse(_CHECK_MODELS[kind], raw, self.errs, loc)
@@ -781,7 +801,9 @@ class _Builder:
             self._check_vars(rc.row, loc + ("row",), cluster=cluster_ctx, line_names=line_names)
             for col, val in rc.columns.items():
                 self._check_vars(val, loc + ("columns", col), cluster=cluster_ctx, line_names=line_names)
-            fields.update(row=rc.row, columns=dict(rc.columns))
+            if rc.show is not None:
+                self._check_vars(rc.show, loc + ("show",), cluster=cluster_ctx, line_names=line_names)
+            fields.update(row=rc.row, columns=dict(rc.columns), show=rc.show)
         elif isinstance(rc, _JsonListCheck):
             subject = (rc.json_list,)
         elif isinstance(rc, _JsonSubsetCheck):

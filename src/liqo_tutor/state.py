@@ -130,6 +130,26 @@ class State:
         with self._lock:
             return name in self.clusters_created
 
+    # -- what this tool did inside clusters it did not create (bring-your-own) ---------------
+
+    def record(self, what: str, cluster: str) -> None:
+        with self._lock:
+            entry = {"what": "did", "name": what, "cluster": cluster}
+            if entry not in self.undo:
+                self.undo.append(entry)
+                self.save()
+
+    def recorded(self, what: str, cluster: str) -> bool:
+        with self._lock:
+            return {"what": "did", "name": what, "cluster": cluster} in self.undo
+
+    def forget(self, what: str, cluster: str) -> None:
+        with self._lock:
+            entry = {"what": "did", "name": what, "cluster": cluster}
+            if entry in self.undo:
+                self.undo.remove(entry)
+                self.save()
+
 
 def _opt_str(value: Any) -> str | None:
     return None if value is None else str(value)

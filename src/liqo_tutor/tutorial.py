@@ -53,6 +53,10 @@ class LineDetect:
     command: str  # as typed, e.g. "liqoctl version --client"
     pattern: str  # regex with a named group `version` ("v1.2.0")
     default: str  # line used by `show`/plans when nothing can be detected
+    # Per cluster, once the tool runs there: a command and a regex (named group `version`) giving the
+    # server-side version; a server of another line than the client's fails the run early.
+    server_command: str | None = None
+    server_pattern: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,7 @@ class Check:
     within: str | None = None
     save: dict[str, str] = field(default_factory=dict)  # table column or "stdout" -> capture name
     hint: str | None = None
+    show: str | None = None  # table: label under which the verified table is shown to the learner
 
 
 @dataclass(frozen=True)
@@ -135,6 +140,10 @@ class Action:
     namespace: str | None = None
     pod_prefix: str = "probe"
     hint: str | None = None
+    # Bring-your-own clusters: what this action did is remembered per cluster (`records`), and a
+    # teardown action that `undoes` it runs on such a cluster only if this tool did it.
+    records: str | None = None
+    undoes: str | None = None
 
 
 @dataclass(frozen=True)

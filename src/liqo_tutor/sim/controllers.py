@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from liqo_tutor.sim import images
-from liqo_tutor.sim.delays import delay
+from liqo_tutor.sim.delays import delay, trace
 from liqo_tutor.sim.kinds import label_selector_string
 from liqo_tutor.sim.store import ApiError, Cluster, Obj, ResourceKind, World, now_iso
 
@@ -314,7 +314,10 @@ class NodeController:
     def reconcile(self, world: World, now: float) -> bool:
         changed = False
         for cluster in list(world.clusters.values()):
-            ready_at = float(cluster.private.get("created_at", now)) + delay("node_ready")
+            created_at = float(cluster.private.get("created_at", now))
+            ready_at = created_at + delay("node_ready")
+            trace("node_ready", cluster.name, created_at, ready_at - created_at,
+                  key=f"node/{cluster.name}/{created_at}")
             for node in cluster.list("nodes"):
                 if _is_virtual(node) or _node_ready(node):
                     continue
@@ -828,6 +831,10 @@ class PodController:
                     "started": started_at,
                     "exit": started_at + delay("curl") if beh.kind == "oneshot" else None,
                 }
+                trace("image_pull", cluster.name, start, pulled_at - start)
+                trace(beh.start_delay, cluster.name, pulled_at, started_at - pulled_at)
+                if beh.kind == "oneshot":
+                    trace("curl", cluster.name, started_at, tl["containers"][c["name"]]["exit"] - started_at)
             timelines[uid] = tl
         return tl
 

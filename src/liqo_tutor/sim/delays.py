@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 
-__all__ = ["DEMO", "REALISTIC", "SPEED_ENV", "REALISTIC_SCALE_ENV", "delay", "speed"]
+__all__ = ["DEMO", "REALISTIC", "REALISTIC_SCALE_ENV", "SPEED_ENV", "TRACE_ENV", "delay", "speed", "trace"]
 
 SPEED_ENV = "LIQO_TUTOR_SIM_SPEED"
 REALISTIC_SCALE_ENV = "LIQO_TUTOR_SIM_REALISTIC_SCALE"
+# Where to append one JSON line per simulated duration (the benchmark's critical path is built from them).
+TRACE_ENV = "LIQO_TUTOR_SIM_TRACE"
+_traced: set[str] = set()
 
 # Lively demo: something visibly happens, nothing makes the user wait long.
 DEMO: dict[str, float] = {
@@ -78,3 +82,24 @@ def delay(name: str) -> float:
     factor, realistic = speed()
     table = REALISTIC if realistic else DEMO
     return table.get(name, 0.5) * factor
+
+
+def trace(name: str, cluster: str | None, start: float, seconds: float, key: str | None = None) -> None:
+    """Record that the playground makes `cluster` busy with `name` from `start` for `seconds`.
+
+    Only when LIQO_TUTOR_SIM_TRACE names a file (the benchmark sets it); `key` makes a repeated
+    decision count once per process.
+    """
+    path = os.environ.get(TRACE_ENV)
+    if not path or seconds <= 0:
+        return
+    if key is not None:
+        if key in _traced:
+            return
+        _traced.add(key)
+    line = json.dumps({"name": name, "cluster": cluster, "start": start, "end": start + seconds}) + "\n"
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line.encode())
+    finally:
+        os.close(fd)

@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from liqo_tutor.sim import delays
 from liqo_tutor.sim.liqo import delay
 from liqo_tutor.sim.liqo.versions import Line, line_of
 from liqo_tutor.sim.store import ApiError, Cluster, PodRef, ResourceKind, World, now_iso
@@ -209,6 +210,7 @@ class LiqoController:
         timers = self._timers(cluster)
         if key not in timers:
             timers[key] = now + delay(name)
+            delays.trace(name, cluster.name, now, timers[key] - now)
             if timers[key] > now:
                 world.wake_at(timers[key] + 0.001)
         return now >= timers[key]

@@ -53,10 +53,9 @@ def known_image(ref: str) -> bool:
     try:
         from liqo_tutor.sim import images
 
-        pred = getattr(images, "known", None) or getattr(images, "is_known", None)
-        if callable(pred) and pred(ref):
+        if images.behaviour_for(ref).kind != "unknown":
             return True
-    except ImportError:
+    except (ImportError, AttributeError):
         pass
     full = normalize_image(ref)
     repo = full.split("@", 1)[0]

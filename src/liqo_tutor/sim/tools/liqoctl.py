@@ -21,6 +21,7 @@ from typing import Any, TextIO
 
 import yaml
 
+from liqo_tutor.sim import delays as sim_delays
 from liqo_tutor.sim.kclient import ApiError, KubeClient, KubeConfigError, Res, builtin, wait_for
 from liqo_tutor.sim.liqo import crds, scaled
 from liqo_tutor.sim.liqo import delay as sim_delay
@@ -55,6 +56,13 @@ TENANT_LABEL_V0 = "discovery.liqo.io/tenant-namespace"
 REMOTE_ID_LABEL = "liqo.io/remote-cluster-id"
 DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
+
+
+def _busy(name: str, kc: KubeClient) -> None:
+    """Sleep for a named playground duration, traced against the cluster kc talks to."""
+    seconds = sim_delay(name)
+    sim_delays.trace(name, kc.target.context.removeprefix("kind-"), time.time(), seconds)
+    time.sleep(seconds)
 
 def res(line: Line, plural: str) -> Res:
     c = crds.find(line, plural)
@@ -697,7 +705,7 @@ def _helm_install(
         SECRETS,
         _helm_secret(revision, "pending-install" if first else "pending-upgrade", chart_version, values, ns),
     )
-    time.sleep(sim_delay("liqo_install"))
+    _busy("liqo_install", kc)
     for obj in crds.crd_objects(chart_line):
         kc.apply(CRD, obj)
     data: dict[str, str]
@@ -875,7 +883,7 @@ def cmd_uninstall(ctx: Ctx) -> int:
         _helm_uninstall(kc, ns, ctx.line)
     except ApiError as exc:
         raise out.fail(f"Error uninstalling Liqo: {exc.message}") from None
-    time.sleep(sim_delay("uninstall"))
+    _busy("uninstall", kc)
     out.info("Liqo uninstalled")
     if ctx.f("purge"):
         out.step("Purging Liqo CRDs")

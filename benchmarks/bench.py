@@ -1,0 +1,287 @@
+"""`make bench`: how close liqo-tutor runs the tutorial to its critical path, and what it costs itself.
+
+Every figure is measured on whole `liqo-tutor` processes driving the simulated playground (real
+kubectl), except `overhead_ms_per_call`, which times the subprocess seam in-process. Medians of
+several runs are reported with min and max; the JSON lands in bench-results.json.
+
+Critical path: the playground appends one line per simulated duration it imposes (tool work such as
+`kind create` steps or a Helm install, controller delays such as image pulls, pod start, peering
+stages, reflection), tagged with the cluster it keeps busy. The tutorial's steps are sequential by
+definition; within a step the clusters are independent. So the lower bound no scheduler can beat is
+the sum over steps of the busiest cluster's busy time (the union of its intervals) in that step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+TUTOR = [sys.executable, "-m", "liqo_tutor"]
+STEPS = ("provision", "peer", "offload", "consume")
+CLUSTERS = ("london", "newyork")
+TARGETS = {
+    "wall_ratio_critical": ("<=", 1.10),
+    "wall_ratio_sequential": ("<=", 0.60),
+    "detect_slack_s": ("<=", 0.25),
+    "overhead_ms_per_call": ("<=", 10.0),
+    "startup_ms": ("<=", 250.0),
+    "instant_run_s": ("<=", 10.0),
+}
+
+
+def _figure(values: Sequence[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
+
+
+def _peak_rss_watch(proc: subprocess.Popen[str], out: list[int]) -> None:
+    """Poll VmHWM (the process's own peak resident set) until it exits."""
+    status = Path(f"/proc/{proc.pid}/status")
+    while proc.poll() is None:
+        try:
+            for line in status.read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    out.append(int(line.split()[1]))
+        except OSError:
+            pass
+        time.sleep(0.02)
+
+
+def _tutor(workdir: Path, args: Sequence[str], env: dict[str, str], rss: list[int] | None = None,
+           timeout: float = 600) -> tuple[subprocess.CompletedProcess[str], float]:
+    start = time.perf_counter()
+    proc = subprocess.Popen([*TUTOR, *args], cwd=workdir, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    watcher = None
+    if rss is not None:
+        watcher = threading.Thread(target=_peak_rss_watch, args=(proc, rss), daemon=True)
+        watcher.start()
+    out, err = proc.communicate(timeout=timeout)
+    elapsed = time.perf_counter() - start
+    if watcher is not None:
+        watcher.join()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err), elapsed
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIQO_TUTOR_")}
+    env.update(NO_COLOR="1", **extra)
+    return env
+
+
+def _union(intervals: list[tuple[float, float]]) -> float:
+    total, end = 0.0, float("-inf")
+    for s, e in sorted(intervals):
+        if e <= end:
+            continue
+        total += e - max(s, end)
+        end = e
+    return total
+
+
+def _step_windows(result: dict[str, Any], transcript: list[dict[str, Any]]) -> dict[str, tuple[float, float]]:
+    """Absolute [start, end] of each step: its commands (from --json) found in the transcript, in order."""
+    pool: dict[str, list[dict[str, Any]]] = {}
+    for entry in transcript:
+        pool.setdefault(entry["display"], []).append(entry)
+    windows = {}
+    for step in result["steps"]:
+        starts, ends = [], []
+        for cmd in step["commands"]:
+            candidates = pool.get(cmd["display"]) or []
+            if candidates:
+                e = candidates.pop(0)
+                starts.append(e["started"])
+                ends.append(e["started"] + e["duration"])
+        if starts:
+            windows[step["id"]] = (min(starts), max(ends))
+    return windows
+
+
+def _critical_path(trace: list[dict[str, Any]], windows: dict[str, tuple[float, float]]) -> float:
+    total = 0.0
+    for step in STEPS:
+        if step not in windows:
+            continue
+        ws, we = windows[step]
+        busiest = 0.0
+        for cluster in CLUSTERS:
+            spans = [(max(t["start"], ws), min(t["end"], we)) for t in trace
+                     if t["cluster"] in (cluster, None) and t["end"] > ws and t["start"] < we]
+            busiest = max(busiest, _union([s for s in spans if s[1] > s[0]]))
+        total += busiest
+    return total
+
+
+def _detect_slack(records: list[list[Any]], transcript: list[dict[str, Any]], span: tuple[float, float]) -> list[float]:
+    """For each condition that became true while only liqo-tutor's own kubectl watched that cluster:
+    the time until the first of those kubectl calls ended (the earliest the runner could act)."""
+    samples = []
+    for t_rec, cluster, _what in records:
+        if not span[0] <= t_rec <= span[1]:
+            continue
+        mine = [e for e in transcript if e["cluster"] in (cluster, None)]
+        busy_tool = any(e["argv"][0] != "kubectl" and e["started"] <= t_rec <= e["started"] + e["duration"]
+                        for e in mine)
+        if busy_tool:
+            continue  # a kind/liqoctl call was waiting for it: the tool's own latency, not ours
+        after = [e["started"] + e["duration"] for e in mine
+                 if e["argv"][0] == "kubectl" and e["started"] + e["duration"] >= t_rec]
+        if after:
+            samples.append(min(after) - t_rec)
+    return samples
+
+
+def realistic_run(scale: float, sequential: bool) -> dict[str, float]:
+    work = Path(tempfile.mkdtemp(prefix="liqo-tutor-bench-"))
+    trace_file = work / "trace.jsonl"
+    env = _env(LIQO_TUTOR_SIM_SPEED="realistic", LIQO_TUTOR_SIM_REALISTIC_SCALE=str(scale),
+               LIQO_TUTOR_SIM_TRACE=str(trace_file))
+    try:
+        args = ["run", "service-offloading", "--simulate", "--to", "consume", "--json"]
+        if sequential:
+            args.append("--sequential")
+        res, _ = _tutor(work, args, env)
+        if res.returncode != 0:
+            raise SystemExit(f"bench: realistic run failed (exit {res.returncode}):\n{res.stderr[-2000:]}")
+        result = json.loads(res.stdout)
+        transcript = [json.loads(x) for x in (work / ".liqo-tutor" / "transcript.jsonl").read_text().splitlines()]
+        trace = [json.loads(x) for x in trace_file.read_text().splitlines()] if trace_file.exists() else []
+        windows = _step_windows(result, transcript)
+        span = (min(w[0] for w in windows.values()), max(w[1] for w in windows.values()))
+        wall = span[1] - span[0]
+        state = json.loads((work / ".liqo-tutor" / "sim" / "state.json").read_text())
+        slack = _detect_slack(state.get("records", []), transcript, span)
+        return {"wall": wall, "critical": _critical_path(trace, windows),
+                "slack": statistics.median(slack) if slack else float("nan"), "calls": float(len(transcript))}
+    finally:
+        _tutor(work, ["teardown", "--simulate"], _env(LIQO_TUTOR_SIM_SPEED="0"))
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def instant_run() -> tuple[float, int, int]:
+    work = Path(tempfile.mkdtemp(prefix="liqo-tutor-bench-"))
+    try:
+        rss: list[int] = []
+        res, elapsed = _tutor(work, ["run", "service-offloading", "--simulate", "--to", "consume"],
+                              _env(LIQO_TUTOR_SIM_SPEED="0"), rss=rss)
+        if res.returncode != 0:
+            raise SystemExit(f"bench: instant run failed (exit {res.returncode}):\n{res.stdout[-2000:]}")
+        calls = len((work / ".liqo-tutor" / "transcript.jsonl").read_text().splitlines())
+        return elapsed, max(rss, default=0), calls
+    finally:
+        _tutor(work, ["teardown", "--simulate"], _env(LIQO_TUTOR_SIM_SPEED="0"))
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def startup(args: Sequence[str], n: int) -> list[float]:
+    work = Path(tempfile.mkdtemp(prefix="liqo-tutor-bench-"))
+    try:
+        times = []
+        for _ in range(n):
+            res, elapsed = _tutor(work, args, _env())
+            if res.returncode != 0:
+                raise SystemExit(f"bench: `liqo-tutor {' '.join(args)}` failed: {res.stderr}")
+            times.append(elapsed * 1000)
+        return times
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def seam_overhead(n: int) -> list[float]:
+    """The seam's own cost per call: runner.run(true) minus a bare posix_spawn+wait of true, paired."""
+    from liqo_tutor.tools import runner
+
+    true = shutil.which("true") or "/bin/true"
+    env = dict(os.environ)
+
+    def bare() -> None:
+        pid = os.posix_spawn(true, [true], env)
+        os.waitpid(pid, 0)
+
+    def seam() -> None:
+        runner.run([true], env=env, timeout=10)
+
+    diffs = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        bare()
+        t1 = time.perf_counter()
+        seam()
+        t2 = time.perf_counter()
+        diffs.append(((t2 - t1) - (t1 - t0)) * 1000)
+    return diffs
+
+
+def _timed(label: str, fn: Callable[[], Any]) -> Any:
+    print(f"  {label} ...", file=sys.stderr, flush=True)
+    return fn()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs per end-to-end figure (default 3)")
+    parser.add_argument("--scale", type=float, default=0.1,
+                        help="realistic durations are multiplied by this (default 0.1)")
+    parser.add_argument("--out", type=Path, default=REPO / "bench-results.json")
+    opts = parser.parse_args(argv)
+    if shutil.which("kubectl") is None and shutil.which("kubectl", path=str(Path(sys.executable).parent)) is None:
+        raise SystemExit("bench: the real kubectl is needed (make install provides it)")
+
+    print("liqo-tutor bench (medians; min-max in brackets)", file=sys.stderr)
+    help_ms = _timed("startup: --help", lambda: startup(["--help"], 10))
+    list_ms = _timed("startup: list", lambda: startup(["list"], 10))
+    overhead = _timed("seam overhead", lambda: seam_overhead(200))
+    instant = [_timed(f"instant run {i + 1}/{opts.runs}", instant_run) for i in range(opts.runs)]
+    par = [_timed(f"realistic run {i + 1}/{opts.runs}", lambda: realistic_run(opts.scale, False))
+           for i in range(opts.runs)]
+    seq = [_timed(f"realistic --sequential run {i + 1}/{opts.runs}", lambda: realistic_run(opts.scale, True))
+           for i in range(opts.runs)]
+
+    figures: dict[str, dict[str, float]] = {
+        "wall_ratio_critical": _figure([r["wall"] / r["critical"] for r in par]),
+        "wall_ratio_sequential": _figure([p["wall"] / s["wall"] for p, s in zip(par, seq)]),
+        "detect_slack_s": _figure([r["slack"] for r in par if r["slack"] == r["slack"]] or [float("nan")]),
+        "overhead_ms_per_call": _figure(overhead),
+        "startup_ms": _figure([max(h, ls) for h, ls in zip(sorted(help_ms), sorted(list_ms))]),
+        "startup_help_ms": _figure(help_ms),
+        "startup_list_ms": _figure(list_ms),
+        "instant_run_s": _figure([i[0] for i in instant]),
+        "peak_rss_mb": _figure([i[1] / 1024 for i in instant]),
+        "realistic_wall_s": _figure([r["wall"] for r in par]),
+        "realistic_critical_path_s": _figure([r["critical"] for r in par]),
+        "sequential_wall_s": _figure([s["wall"] for s in seq]),
+        "tool_calls_per_run": _figure([float(i[2]) for i in instant]),
+    }
+    rows = []
+    for key, fig in figures.items():
+        target = TARGETS.get(key)
+        verdict = ""
+        if target is not None:
+            verdict = f"target {target[0]} {target[1]:g}: " + ("met" if fig["median"] <= target[1] else "MISSED")
+        rows.append((key, f"{fig['median']:.3f}", f"[{fig['min']:.3f}-{fig['max']:.3f}]", verdict))
+    width = max(len(r[0]) for r in rows)
+    print(f"\n{'figure'.ljust(width)}  {'median':>9}  {'range':<19}  verdict")
+    for key, med, rng, verdict in rows:
+        print(f"{key.ljust(width)}  {med:>9}  {rng:<19}  {verdict}")
+    payload = {"scale": opts.scale, "runs": opts.runs, "cores": os.cpu_count(),
+               **{k: round(v["median"], 4) for k, v in figures.items()},
+               "details": figures}
+    opts.out.write_text(json.dumps(payload, indent=2) + "\n")
+    print(f"\nwritten to {opts.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
