@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from liqo_tutor.sim.client import stop
 
 from liqo_tutor.sim import ensure_bin, sim_env, simdir_for
+from liqo_tutor.sim.client import stop
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]

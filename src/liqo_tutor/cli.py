@@ -115,6 +115,17 @@ Line = Annotated[LineChoice | None, typer.Option("--line", help="Liqo line (defa
 Clusters = Annotated[list[str] | None, typer.Option(
     "--cluster", metavar="NAME=KUBECONFIG[@CONTEXT]",
     help="Use an existing cluster instead of creating it (repeatable).")]
+Report = Annotated[Path | None, typer.Option(
+    "--report", metavar="FILE.json", dir_okay=False,
+    help="Also write a JSON report (tutorial, Liqo line, each step and check) for CI.")]
+Junit = Annotated[Path | None, typer.Option(
+    "--junit", metavar="FILE.xml", dir_okay=False,
+    help="Also write a JUnit XML file (one test case per step).")]
+Interactive = Annotated[bool, typer.Option(
+    "--interactive", "-i", help="Learner mode: show each step and its commands, then wait (Enter, s, q).")]
+Explain = Annotated[bool, typer.Option(
+    "--explain",
+    help="After each step, tell what changed in each cluster (nodes, namespaces, services, pods).")]
 TimeoutScale = Annotated[float, typer.Option("--timeout-scale", help="Multiply every timeout (e.g. 2).")]
 TutorialArg = Annotated[str | None, typer.Argument(
     help="Tutorial name (default: the one in progress here, else service-offloading).", show_default=False)]
@@ -311,8 +322,22 @@ def _guard(fn: Callable[[], int], *, no_color: bool, workdir: Path | None = None
     raise typer.Exit(code)
 
 
+def _write_reports(result: Any, report: Path | None, junit: Path | None) -> None:
+    from liqo_tutor import report as report_mod
+
+    for path, write in ((report, report_mod.write_json), (junit, report_mod.write_junit)):
+        if path is None:
+            continue
+        try:
+            write(result, path.expanduser())
+        except OSError as exc:
+            raise InputError(f"cannot write {path}: {exc.strerror or exc}",
+                             hint="pick a writable path") from None
+
+
 def _run_with_reporter(json_out: bool, verbose: bool, wd: Path, dry_run: bool,
-                       call: Callable[[Any], Any]) -> int:
+                       call: Callable[[Any], Any], *, report: Path | None = None, junit: Path | None = None,
+                       on_reporter: Callable[[Any], None] | None = None) -> int:
     """Run an engine call with a reporter, the runner listener and the transcript; print the result."""
     from liqo_tutor.tools import runner
 
@@ -322,6 +347,8 @@ def _run_with_reporter(json_out: bool, verbose: bool, wd: Path, dry_run: bool,
         reporter = ui.PlainReporter(sys.stderr, verbose=verbose)
     else:
         reporter = ui.make_reporter(verbose=verbose)
+    if on_reporter is not None:
+        on_reporter(reporter)
     runner.reset()
     runner.set_listener(reporter.runner_listener)
     if not dry_run:
@@ -335,6 +362,7 @@ def _run_with_reporter(json_out: bool, verbose: bool, wd: Path, dry_run: bool,
         runner.set_transcript(None)
     if json_out:
         ui.print_json(_run_json(result))
+    _write_reports(result, report, junit)
     code = _exit_code_of(result)
     if code == EXIT_INTERRUPTED:
         return _stop_children()
@@ -357,6 +385,10 @@ def run(
     line: Line = None,
     cluster: Clusters = None,
     timeout_scale: TimeoutScale = 1.0,
+    interactive: Interactive = False,
+    explain: Explain = False,
+    report: Report = None,
+    junit: Junit = None,
     simulate: Simulate = False,
     workdir: Workdir = None,
     verbose: Verbose = False,
@@ -369,13 +401,32 @@ def run(
     def body() -> int:
         if timeout_scale <= 0:
             raise InputError(f"--timeout-scale must be positive, got {timeout_scale:g}")
+        if interactive and (json_out or dry_run):
+            raise InputError("--interactive cannot be combined with --json or --dry-run")
+        if interactive and not sys.stdin.isatty():
+            raise InputError("--interactive needs a terminal to read your answers from",
+                             hint="run it in a terminal, or drop --interactive")
         wd = _workdir(workdir, writable=True)
         opts = _options(workdir=wd, env=build_env(simulate, wd), steps_dir=steps_dir, cluster_specs=cluster,
                         line=line.value if line else None, from_step=from_step, to_step=to_step,
                         restart=restart, teardown_after=teardown, sequential=sequential, dry_run=dry_run,
-                        replace=replace, timeout_scale=timeout_scale)
+                        replace=replace, timeout_scale=timeout_scale, explain=explain)
         engine = _engine()
-        return _run_with_reporter(json_out, verbose, wd, dry_run, lambda rep: engine.run(tutorial, opts, rep))
+        bind: Callable[[Any], None] | None = None
+        if interactive:
+            import dataclasses
+
+            from liqo_tutor.learner import TerminalPrompter
+
+            preview = {s.id: s for s in engine.plan(tutorial, opts).steps}
+            prompter = TerminalPrompter(preview)
+            opts = dataclasses.replace(opts, prompter=prompter)
+
+            def bind(rep: Any) -> None:
+                prompter.pause = rep.close
+
+        return _run_with_reporter(json_out, verbose, wd, dry_run, lambda rep: engine.run(tutorial, opts, rep),
+                                  report=report, junit=junit, on_reporter=bind)
 
     _guard(body, no_color=no_color, workdir=workdir)
 
@@ -384,6 +435,10 @@ def run(
 def step(
     step_id: Annotated[str, typer.Argument(metavar="STEP", help="The step to run (see `liqo-tutor show`).")],
     tutorial: Annotated[str | None, typer.Option("--tutorial", "-t", help="Tutorial name.")] = None,
+    cluster: Clusters = None,
+    explain: Explain = False,
+    report: Report = None,
+    junit: Junit = None,
     simulate: Simulate = False,
     workdir: Workdir = None,
     verbose: Verbose = False,
@@ -395,10 +450,12 @@ def step(
 
     def body() -> int:
         wd = _workdir(workdir, writable=True)
-        opts = _options(workdir=wd, env=build_env(simulate, wd), steps_dir=steps_dir)
+        opts = _options(workdir=wd, env=build_env(simulate, wd), steps_dir=steps_dir, cluster_specs=cluster,
+                        explain=explain)
         engine = _engine()
         return _run_with_reporter(json_out, verbose, wd, False,
-                                  lambda rep: engine.run_step(tutorial, step_id, opts, rep))
+                                  lambda rep: engine.run_step(tutorial, step_id, opts, rep),
+                                  report=report, junit=junit)
 
     _guard(body, no_color=no_color, workdir=workdir)
 
@@ -407,6 +464,9 @@ def step(
 def teardown_cmd(
     tutorial: TutorialArg = None,
     replace: Replace = False,
+    cluster: Clusters = None,
+    report: Report = None,
+    junit: Junit = None,
     simulate: Simulate = False,
     workdir: Workdir = None,
     verbose: Verbose = False,
@@ -414,14 +474,51 @@ def teardown_cmd(
     no_color: NoColor = False,
     steps_dir: StepsDir = None,
 ) -> None:
-    """Remove everything the tutorial created (unoffload, unpeer, uninstall, delete the clusters)."""
+    """Remove everything the tutorial created (unoffload, unpeer, uninstall, delete the clusters).
+
+    With --cluster (your own clusters) only what liqo-tutor itself did there is undone.
+    """
 
     def body() -> int:
         wd = _workdir(workdir, writable=True)
-        opts = _options(workdir=wd, env=build_env(simulate, wd), steps_dir=steps_dir, replace=replace)
+        opts = _options(workdir=wd, env=build_env(simulate, wd), steps_dir=steps_dir, replace=replace,
+                        cluster_specs=cluster)
         engine = _engine()
         return _run_with_reporter(json_out, verbose, wd, False,
-                                  lambda rep: engine.teardown(tutorial, opts, rep))
+                                  lambda rep: engine.teardown(tutorial, opts, rep),
+                                  report=report, junit=junit)
+
+    _guard(body, no_color=no_color, workdir=workdir)
+
+
+@app.command()
+def doctor(
+    tutorial: TutorialArg = None,
+    simulate: Simulate = False,
+    workdir: Workdir = None,
+    json_out: Json = False,
+    no_color: NoColor = False,
+    steps_dir: StepsDir = None,
+) -> None:
+    """Check this machine for the tutorial: Docker and its daemon, resources, kind, kubectl, liqoctl, limits.
+
+    Exits 1 when something must be fixed first; warnings (things that only may hurt) do not fail.
+    """
+
+    def body() -> int:
+        import platform
+
+        wd = _workdir(workdir, writable=simulate)
+        opts = _options(workdir=wd, env=build_env(simulate, wd), steps_dir=steps_dir)
+        kernel = platform.release() if sys.platform.startswith("linux") else None
+        findings = _engine().diagnose(tutorial, opts, kernel=kernel)
+        doctor_mod = importlib.import_module("liqo_tutor.doctor")
+        code: int = doctor_mod.exit_code(findings)
+        if json_out:
+            ui.print_json({"ok": code == EXIT_OK, "findings": [f.to_json() for f in findings]})
+        else:
+            ui.print_doctor(findings)
+        return code
 
     _guard(body, no_color=no_color, workdir=workdir)
 

@@ -77,21 +77,10 @@ def _docker(run: Runner, env: Mapping[str, str]) -> list[Finding]:
     if isinstance(out, str):
         return [Finding("docker", "fail", out, INSTALL["docker"])]
     found = [Finding("docker", "ok", out.stdout.strip())]
-    # The reliable probe: exit 0 and a non-empty server version only when the daemon answers.
-    server = _run(run, ["docker", "version", "--format", "{{.Server.Version}}"], env)
-    if isinstance(server, str) or not server.stdout.strip():
-        reason = server if isinstance(server, str) else "no server version"
-        found.append(
-            Finding(
-                "docker daemon",
-                "fail",
-                reason,
-                "start Docker (`sudo systemctl start docker`, or open Docker Desktop) and check that "
-                "your user may use it (`sudo usermod -aG docker $USER`, then log in again)",
-            )
-        )
+    daemon = _daemon(run, env)
+    found.append(daemon)
+    if daemon.status != "ok":
         return found
-    found.append(Finding("docker daemon", "ok", f"Docker Engine {server.stdout.strip()}"))
     info = _run(run, ["docker", "info", "--format", "{{json .}}"], env)
     if not isinstance(info, str):
         try:
@@ -121,6 +110,21 @@ def _docker(run: Runner, env: Mapping[str, str]) -> list[Finding]:
                 )
             )
     return found
+
+
+def _daemon(run: Runner, env: Mapping[str, str]) -> Finding:
+    # The reliable probe: exit 0 and a non-empty server version only when the daemon answers.
+    server = _run(run, ["docker", "version", "--format", "{{.Server.Version}}"], env)
+    if isinstance(server, str) or not server.stdout.strip():
+        reason = server if isinstance(server, str) else "no server version"
+        return Finding(
+            "docker daemon",
+            "fail",
+            reason,
+            "start Docker (`sudo systemctl start docker`, or open Docker Desktop) and check that "
+            "your user may use it (`sudo usermod -aG docker $USER`, then log in again)",
+        )
+    return Finding("docker daemon", "ok", f"Docker Engine {server.stdout.strip()}")
 
 
 def _kind(run: Runner, env: Mapping[str, str]) -> Finding:
@@ -207,7 +211,7 @@ def quick(
     findings = [_present(name, env) for name in programs]
     docker_ok = any(f.check == "docker" and f.status == "ok" for f in findings)
     if daemon and docker_ok:
-        findings.extend(f for f in _docker(run, env) if f.check == "docker daemon")
+        findings.append(_daemon(run, env))
     return findings
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shlex
-import shutil
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -25,10 +24,18 @@ from liqo_tutor.errors import (
     ToolNotFound,
     ToolTimeout,
 )
-from liqo_tutor.lines import choose_line, version_from_output
+from liqo_tutor.lines import (
+    ServerVerdict,
+    choose_line,
+    forced_note,
+    in_range,
+    judge_servers,
+    parse_version,
+    server_version_from_output,
+    version_from_output,
+)
 from liqo_tutor.results import CheckResult, CommandResult, Reporter, RunResult, Status, StepResult
 from liqo_tutor.state import State
-from liqo_tutor.tools import docker as docker_tool
 from liqo_tutor.tools import kind as kind_tool
 from liqo_tutor.tools import runner
 from liqo_tutor.tools.liqoctl import last_error
@@ -267,6 +274,39 @@ def teardown(tutorial: str | None, opts: RunOptions, reporter: Reporter) -> RunR
     return _Session(tut, opts, state, reporter).run_teardown()
 
 
+def diagnose(tutorial: str | None, opts: RunOptions, *, kernel: str | None = None) -> list[doctor.Finding]:
+    """`liqo-tutor doctor`: every host check, with the tutorial's supported Liqo lines and cluster version."""
+    tut, state = _load(tutorial, opts)
+    line, version = _line_for_plan(tut, opts, state)
+    ctx = _context(tut, opts, state, _NullReporter(), line, version)
+
+    def accept(text: str) -> str | None:
+        found = version_from_output(tut.detect, text)
+        if found is None:
+            return None
+        try:
+            parsed = parse_version(found)
+        except ValueError:
+            return None
+        return next((name for name, ln in tut.lines.items() if in_range(parsed, ln.range)), None)
+
+    def run(argv: Sequence[str], *, env: Mapping[str, str], timeout: float) -> CommandResult:
+        return runner.run(argv, env=env, timeout=timeout * opts.timeout_scale, cwd=opts.workdir)
+
+    node_version = None
+    if tut.clusters[0].kind_config:
+        node_version = kind_tool.node_version(Path(ctx.text("{kind_config}", tut.clusters[0].name)))
+    return doctor.diagnose(
+        run,
+        opts.env,
+        workdir=opts.workdir,
+        supported={name: ln.range for name, ln in tut.lines.items()},
+        accept=accept,
+        cluster_version=node_version,
+        kernel=kernel,
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Loading and resolution
 
@@ -330,20 +370,27 @@ def _detect(tut: Tutorial, opts: RunOptions) -> tuple[str | None, str]:
     return version_from_output(tut.detect, result.stdout), result.stdout
 
 
-def _line_for_plan(tut: Tutorial, opts: RunOptions, state: State) -> tuple[str, str]:
+def _line_for_plan(
+    tut: Tutorial, opts: RunOptions, state: State, seen: list[str] | None = None
+) -> tuple[str, str]:
+    """Never fails: the detected line, else --line, the recorded line, the default. `seen` gets the
+    client version that was read, if any."""
     detected: str | None = None
     raw = ""
     try:
         detected, raw = _detect(tut, opts)
     except LiqoTutorError:
         pass
+    if detected is not None and seen is not None:
+        seen.append(detected)
     forced = opts.line or (state.line if detected is None else None)
     if forced is None and detected is None:
         forced = tut.detect.default
     try:
         return choose_line(tut.lines, detected=detected, forced=forced, raw_output=raw)
     except InputError:
-        return choose_line(tut.lines, detected=None, forced=tut.detect.default)
+        fallback = state.line if state.line in tut.lines else tut.detect.default
+        return choose_line(tut.lines, detected=None, forced=opts.line or fallback)
 
 
 def _applicable(items: Sequence[Any], line: str) -> list[Any]:
@@ -496,6 +543,9 @@ class _Session:
         runner.set_listener(self._listener)
         self._preflight(create=False)
         line, version = self._choose_line(need_line)
+        ctx = _context(self.tut, self.opts, self.state, self.reporter, line, version)
+        # Before anything is recorded: clusters already running Liqo of another line stop the run here.
+        verdict = self._probe_servers(ctx, fatal=need_line)
         if self.state.tutorial_hash not in (None, self.tut.digest) and self.state.steps:
             self.reporter.note("the tutorial changed since the last run: recorded progress is re-verified")
             self.state.steps = {}
@@ -505,18 +555,60 @@ class _Session:
         self.state.tutorial_hash = self.tut.digest
         self.state.save()
         self.reporter.run_started(self.tut.name, self.tut.title, line, [s.id for s in steps])
+        client = f"liqoctl {self._client_version}" if self._client_version else "liqoctl (version unread)"
+        how = (
+            "chosen with --line"
+            if self.opts.line
+            else ("detected" if self._client_version else "as recorded, or the default")
+        )
         self.reporter.note(
-            f"Liqo line {line}: installing Liqo {version} "
+            f"{client}: Liqo line {line} {how} ({self.tut.lines[line].range}), Liqo version {version} "
             f"(supported: {'; '.join(f'{n} {ln.range}' for n, ln in self.tut.lines.items())})"
         )
-        self.ctx = _context(self.tut, self.opts, self.state, self.reporter, line, version)
+        forced = forced_note(self.tut.lines, forced=self.opts.line, detected=self._client_version)
+        for text in ([forced] if forced else []) + list(verdict.notes) + list(verdict.warnings):
+            self.reporter.note(text)
+        if verdict.error:
+            self.reporter.note(f"warning: {verdict.error}")
+        self.ctx = ctx
         return self.ctx
 
     def _choose_line(self, need_line: bool) -> tuple[str, str]:
+        self._client_version: str | None = None
         if not need_line:
-            return _line_for_plan(self.tut, self.opts, self.state)
+            seen: list[str] = []
+            chosen = _line_for_plan(self.tut, self.opts, self.state, seen)
+            self._client_version = seen[0] if seen else None
+            return chosen
         detected, raw = _detect(self.tut, self.opts)
+        self._client_version = detected
         return choose_line(self.tut.lines, detected=detected, forced=self.opts.line, raw_output=raw)
+
+    def _probe_servers(self, ctx: Context, *, fatal: bool) -> ServerVerdict:
+        """The Liqo version each existing cluster runs (the YAML's server probe); another line is fatal
+        for a run. Clusters without Liqo, unreachable or not yet created are simply not reported."""
+        detect = self.tut.detect
+        servers: dict[str, str] = {}
+        if detect.server_command:
+            for name, info in ctx.clusters.items():
+                if not info.kubeconfig.exists():
+                    continue
+                try:
+                    res = ctx.run(
+                        _split(detect.server_command),
+                        cluster=name,
+                        timeout=ctx.scaled(30.0),
+                        ok_codes=range(256),
+                    )
+                except LiqoTutorError:
+                    continue
+                found = server_version_from_output(detect, res.stdout)
+                if found:
+                    servers[name] = found
+        verdict = judge_servers(self.tut.lines, line=ctx.line, version=ctx.liqo_version, servers=servers)
+        if verdict.error and fatal:
+            raise InputError(verdict.error, hint=verdict.hint)
+        return verdict
 
     def _preflight(self, *, create: bool) -> None:
         """doctor's fast checks (one place for those facts); stops with every fix at once."""
@@ -535,7 +627,10 @@ class _Session:
             return
         what = "; ".join(f"{f.check}: {f.found}" for f in bad)
         fixes = "; ".join(f.fix for f in bad if f.fix)
-        hint = f"{fixes}; `liqo-tutor doctor` checks the whole machine; or rehearse in the simulated playground with --simulate"
+        hint = (
+            f"{fixes}; `liqo-tutor doctor` checks the whole machine; "
+            "or rehearse in the simulated playground with --simulate"
+        )
         if all(f.found == "not found on PATH" for f in bad):
             raise ToolNotFound(", ".join(f.check for f in bad), hint=hint)
         raise StepFailed(f"this machine is not ready ({what})", hint=hint)
@@ -646,9 +741,8 @@ class _Session:
         """None when skipping `step` is safe: it only observes (probe pods), or no later step needs it."""
         if all(a.kind == "run-pod" for a in step.actions):
             return None
-        later = [s.id for s in self.tut.main_steps if s.id != step.id]
         ids = [s.id for s in self.tut.main_steps]
-        after = later[ids.index(step.id):] if step.id in ids else []
+        after = ids[ids.index(step.id) + 1:] if step.id in ids else []
         if not after:
             return None
         return f"{', '.join(after)} need{'s' if len(after) == 1 else ''} what {step.id} sets up"
@@ -714,7 +808,7 @@ class _Session:
             self.state.set_step(step.id, "done" if status.ok else "failed")
         if before is not None:
             after = self._snapshot(ctx)
-            for cluster, lines in explain.describe(before, after, watch=self.tut.vars).items():
+            for cluster, lines in explain.describe(before, after).items():
                 ctx.show(f"what changed in {cluster}", "\n".join(lines))
         step_res = StepResult(
             step_id=step.id,
@@ -789,7 +883,7 @@ class _Session:
                 return 0
         byo = cluster is not None and ctx.clusters[cluster].byo
         if byo and action.undoes and cluster is not None and not self.state.recorded(action.undoes, cluster):
-            ctx.note(f"left alone on {cluster}: liqo-tutor found it there ({action.undoes}), it did not do it")
+            ctx.note(f"left alone on {cluster}: it was there before liqo-tutor ({action.undoes})")
             return 0
         if byo and action.records and cluster is not None:
             # Recorded before running: an interrupted action still gets undone by teardown.
@@ -815,7 +909,9 @@ class _Session:
                     continue
                 argv = explain.snapshot_argv(str(info.kubeconfig), info.context)
                 try:
-                    res = runner.run(argv, env=ctx.env, timeout=ctx.scaled(30.0), cluster=name, cwd=ctx.workdir)
+                    res = runner.run(
+                        argv, env=ctx.env, timeout=ctx.scaled(30.0), cluster=name, cwd=ctx.workdir
+                    )
                     shots[name] = explain.Snapshot.parse(res.stdout)
                 except LiqoTutorError:
                     shots[name] = explain.Snapshot.absent()

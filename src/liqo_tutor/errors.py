@@ -19,6 +19,7 @@ __all__ = [
     "LiqoTutorError",
     "StepFailed",
     "ToolFailed",
+    "ToolGarbled",
     "ToolNotFound",
     "ToolTimeout",
     "TutorialError",
@@ -77,10 +78,20 @@ class ToolTimeout(LiqoTutorError):
 
     def __init__(self, result: CommandResult, timeout: float, *, hint: str | None = None) -> None:
         super().__init__(
-            f"`{result.display}` did not finish within {timeout:g}s and was stopped", hint=hint
+            f"`{result.display}` did not finish within {timeout:g}s: stopped after {result.duration:.1f}s",
+            hint=hint,
         )
         self.result = result
         self.timeout = timeout
+
+
+class ToolGarbled(ToolFailed):
+    """A command exited as if it worked but printed bytes that are not text (a broken binary, a wrong tool)."""
+
+    def __init__(self, result: CommandResult, *, stream: str, hint: str | None = None) -> None:
+        super().__init__(result, hint=hint)
+        self.message = f"`{result.display}` exited {result.exit_code} but printed unreadable output on {stream}"
+        self.args = (self.message,)
 
 
 class CheckFailed(LiqoTutorError):

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from liqo_tutor.errors import InputError
 from liqo_tutor.tutorial import Line, LineDetect
 
 __all__ = [
+    "ServerVerdict",
     "Version",
     "choose_line",
+    "forced_note",
     "in_range",
+    "judge_servers",
+    "line_of",
     "line_vars",
     "parse_range",
     "parse_version",
+    "server_version_from_output",
     "version_from_output",
 ]
 
@@ -57,6 +63,85 @@ def version_from_output(detect: LineDetect, stdout: str) -> str | None:
     """The version string the detection command printed (`v1.2.0`), or None if it did not match."""
     m = re.search(detect.pattern, stdout, re.MULTILINE)
     return m.group("version") if m else None
+
+
+def server_version_from_output(detect: LineDetect, stdout: str) -> str | None:
+    """The server version the per-cluster probe printed, or None (no probe, Liqo absent, unreachable)."""
+    if not detect.server_pattern:
+        return None
+    m = re.search(detect.server_pattern, stdout, re.MULTILINE)
+    return m.group("version") if m else None
+
+
+def line_of(lines: Mapping[str, Line], version: str) -> str | None:
+    """The name of the line whose range contains `version`; None if none does or it is not a release."""
+    try:
+        parsed = parse_version(version)
+    except ValueError:
+        return None
+    return next((name for name, line in lines.items() if in_range(parsed, line.range)), None)
+
+
+@dataclass(frozen=True)
+class ServerVerdict:
+    """What the per-cluster server versions mean for a run with this client."""
+
+    notes: tuple[str, ...]  # "Liqo v0.10.3 runs in london"
+    warnings: tuple[str, ...]  # same line, another version
+    error: str | None  # another line (or an unsupported version): the run cannot work
+    hint: str | None = None
+
+
+def judge_servers(
+    lines: Mapping[str, Line], *, line: str, version: str, servers: Mapping[str, str]
+) -> ServerVerdict:
+    """Compare the Liqo found in each cluster (`servers`: cluster -> version) with the chosen line/version.
+
+    Another line is an error: commands, API groups and peering of the two lines are incompatible.
+    Another version of the same line is a warning, as liqoctl itself warns.
+    """
+    notes = tuple(f"Liqo {v} runs in {c}" for c, v in servers.items())
+    warnings: list[str] = []
+    other: dict[str, list[str]] = {}
+    for cluster, found in servers.items():
+        found_line = line_of(lines, found)
+        if found_line != line:
+            other.setdefault(found, []).append(cluster)
+        elif found != version:
+            warnings.append(
+                f"liqoctl {version} differs from the Liqo {found} running in {cluster} (both line {line}); "
+                "Liqo supports only matching versions"
+            )
+    if not other:
+        return ServerVerdict(notes, tuple(warnings), None)
+    found, clusters = next(iter(other.items()))
+    found_line = line_of(lines, found)
+    what = f"line {found_line}" if found_line else f"not supported; supported: {_ranges(lines)}"
+    return ServerVerdict(
+        notes,
+        tuple(warnings),
+        f"the Liqo running in {', '.join(clusters)} is {found} ({what}), but this run uses line {line} "
+        f"(liqoctl {version}): a liqoctl of one line cannot drive Liqo of the other",
+        hint=(
+            f"use a liqoctl of line {found_line} ({found}) for these clusters, "
+            if found_line
+            else "use a supported liqoctl, "
+        )
+        + "or remove them with `liqo-tutor teardown` and run again",
+    )
+
+
+def forced_note(lines: Mapping[str, Line], *, forced: str | None, detected: str | None) -> str | None:
+    """A warning when --line chooses another line than the installed liqoctl belongs to."""
+    if forced is None or detected is None:
+        return None
+    actual = line_of(lines, detected)
+    if actual is None or actual == forced:
+        return None
+    return (
+        f"--line {forced} overrides liqoctl {detected} (line {actual}): the commands of line {forced} "
+        "will fail with this liqoctl"
+    )
 
 
 def _ranges(lines: Mapping[str, Line]) -> str:

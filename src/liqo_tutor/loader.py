@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from liqo_tutor.errors import InputError, TutorialError
 from liqo_tutor.lines import parse_range
+from liqo_tutor.timeouts import RUN_POD_TIMEOUT, default_timeout
 from liqo_tutor.tutorial import (
     Action,
     Check,
@@ -655,6 +656,17 @@ class _Builder:
             )
         raise self.errs.error(loc, f"no {what} kind given (one of: {', '.join(kinds)})")
 
+    @staticmethod
+    def _action_timeout(kind: str, ra: Any, text: str) -> float:
+        """`timeout:` when given, else the default for that kind of command (timeouts.py)."""
+        if "timeout" in ra.model_fields_set:
+            return float(ra.timeout)
+        if kind == "run-pod":
+            return RUN_POD_TIMEOUT
+        if kind == "generated-command":
+            return default_timeout(ra.pattern or text)
+        return default_timeout(text)
+
     def _where(self, loc: Loc) -> str:
         return self.errs.breadcrumb(loc)
 
@@ -730,7 +742,7 @@ class _Builder:
             cluster=ra.cluster,
             each=ra.each,
             lines=tuple(ra.lines),
-            timeout=ra.timeout,
+            timeout=self._action_timeout(kind, ra, text),
             ok_codes=tuple(ra.ok_codes),
             retries=ra.retries,
             retry_delay=ra.retry_delay,

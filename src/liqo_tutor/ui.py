@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
-from liqo_tutor import secrets
+from liqo_tutor import jsonview, secrets
 from liqo_tutor.results import CheckResult, CommandResult, RunResult, Status, StepResult
 
 if TYPE_CHECKING:
@@ -33,8 +33,11 @@ __all__ = [
     "print_error",
     "print_interrupted",
     "print_json",
+    "ask",
+    "print_doctor",
     "print_note",
     "print_plan",
+    "print_step_preview",
     "print_status",
     "print_tutorials",
 ]
@@ -219,6 +222,7 @@ class PlainReporter(_Base):
         self._w("  " + _check_line(check, self._ok, self._bad, self._dash))
 
     def output_shown(self, step_id: str, label: str, text: str) -> None:
+        text = jsonview.readable(text) or text
         self._w(f"  --- {label} ---", *(f"  {t}" for t in text.rstrip("\n").splitlines()))
 
     def note(self, text: str) -> None:
@@ -398,6 +402,7 @@ class LiveReporter(_Base):
         self._print(Text("  " + secrets.redact(_check_line(check, "✓", "✗", "—")), style=style))
 
     def output_shown(self, step_id: str, label: str, text: str) -> None:
+        text = jsonview.readable(text) or text
         with self._lock:
             self._outputs.setdefault(step_id, []).append((label, secrets.redact(text)))
 
@@ -604,3 +609,88 @@ def print_plan(plan: Any) -> None:
         elif text.lstrip().startswith("verify:"):
             style = "green"
         console.print(Text(secrets.redact(text), style=style), soft_wrap=True)
+
+
+# ---- learner mode and doctor ----------------------------------------------------------------------
+
+
+def ask(prompt: str) -> str | None:
+    """One line typed by the learner (None at end of input)."""
+    try:
+        return input(prompt)
+    except EOFError:
+        _out("")
+        return None
+
+
+def print_step_preview(step: Any, *, skippable: bool) -> None:
+    """Before a step in learner mode: its title, why, the commands it is about to run, the claims."""
+    data = step.to_json() if hasattr(step, "to_json") else step
+    step_id = _get(data, "id") or "?"
+    lines = ["", f"next: {_get(data, 'title') or step_id} [{step_id}]"]
+    lines.extend(f"  {t}" for t in (_get(data, "explain") or "").strip().splitlines())
+    commands = list(_get(data, "commands", []) or [])
+    if commands:
+        lines.append("  it will run:")
+    for command in commands:
+        text = command if isinstance(command, str) else (_get(command, "display") or _get(command, "command"))
+        cluster = None if isinstance(command, str) else _get(command, "cluster")
+        when = None if isinstance(command, str) else _get(command, "when")
+        where = (f"   [{cluster}]" if cluster else "") + (f"   ({when})" if when else "")
+        lines.append(f"    $ {text}{where}")
+    for check in _get(data, "checks", []) or []:
+        lines.append(f"  then verify: {check}")
+    if not skippable:
+        lines.append("  (later steps need this one: it cannot be skipped)")
+    if is_plain():
+        _out("\n".join(lines))
+        return
+    from rich.text import Text
+
+    console = _console()
+    for text in lines:
+        style = "bold" if text.startswith("next:") else ""
+        if text.lstrip().startswith("$ "):
+            style = "cyan"
+        elif text.lstrip().startswith("then verify:"):
+            style = "green"
+        console.print(Text(secrets.redact(text), style=style), soft_wrap=True)
+
+
+_MARKS = {"ok": "ok", "warn": "WARN", "fail": "FAIL"}
+
+
+def print_doctor(findings: Sequence[Any]) -> None:
+    """One line per host check (status, check, what was found) and the exact fix under it."""
+    rows = [(_get(f, "status"), _get(f, "check"), _get(f, "found"), _get(f, "fix")) for f in findings]
+    failed = sum(1 for r in rows if r[0] == "fail")
+    warned = sum(1 for r in rows if r[0] == "warn")
+    verdict = (
+        f"{failed} problem{'s' if failed != 1 else ''} to fix" if failed else "ready"
+    ) + (f", {warned} warning{'s' if warned != 1 else ''}" if warned else "")
+    if is_plain():
+        width = max((len(r[1]) for r in rows), default=0)
+        lines = []
+        for status, check, found, fix in rows:
+            lines.append(f"{_MARKS.get(status, status):<4}  {check:<{width}}  {found}")
+            if fix:
+                lines.append(f"{'':<4}  {'':<{width}}  fix: {fix}")
+        lines.append(f"doctor: {verdict}")
+        _out("\n".join(lines))
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, show_header=True, header_style="bold")
+    table.add_column("status", no_wrap=True)
+    table.add_column("check", no_wrap=True)
+    table.add_column("found / fix", overflow="fold")
+    for status, check, found, fix in rows:
+        style = {"ok": "green", "warn": "yellow"}.get(status, "red")
+        cell = Text(secrets.redact(str(found)))
+        if fix:
+            cell.append("\nfix: " + secrets.redact(str(fix)), style="cyan")
+        table.add_row(Text(_MARKS.get(status, status), style=style), check, cell)
+    console = _console()
+    console.print(table)
+    console.print(Text(f"doctor: {verdict}", style="bold red" if failed else "bold green"))

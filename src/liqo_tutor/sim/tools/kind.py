@@ -548,7 +548,7 @@ def cmd_create_cluster(values: dict[str, Any], args: list[str], log: Log) -> int
     roles = [r for r, _ in cfg.nodes]
     nodes = _node_names(name, roles)
     step_delay = delays.delay("kind_create_step")
-    began = time.time()
+    create_began = time.time()
     log(f'Creating cluster "{name}" ...')
     current = ""
 
@@ -651,7 +651,7 @@ def cmd_create_cluster(values: dict[str, Any], args: list[str], log: Log) -> int
     log(sample)
     log("")
     log(SALUTATIONS[sum(name.encode()) % len(SALUTATIONS)])
-    delays.trace("kind_create", name, began, time.time() - began)
+    delays.trace("kind_create", name, create_began, time.time() - create_began)
     return 0
 
 

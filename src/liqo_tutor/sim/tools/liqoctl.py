@@ -403,6 +403,8 @@ def cmd_version(ctx: Ctx) -> int:
     if ctx.f("client"):
         return 0
     ns = ctx.f("namespace")
+    if ctx.line.v0 and ctx.line.minor < 7:
+        return _version_v06(ctx, ns)
     try:
         kc = client(ctx)
         found = server_version(kc, ns)
@@ -428,6 +430,28 @@ def cmd_version(ctx: Ctx) -> int:
             "The version of liqoctl does not match the Liqo server version. "
             "This might cause unexpected behaviors."
         )
+    return 0
+
+
+def _version_v06(ctx: Ctx, ns: str) -> int:
+    """v0.6.x reads the server version from the deployed Helm release (chart appVersion), §3.1."""
+    try:
+        kc = client(ctx)
+        deployed = [
+            r for r in _releases(kc, ns) if (r["metadata"].get("labels") or {}).get("status") == "deployed"
+        ]
+        if not deployed:
+            raise ApiError(404, "NotFound", "release: not found")
+        release = json.loads(unb64(unb64(str((deployed[-1].get("data") or {}).get("release", "")))))
+        found = str(release["chart"]["metadata"].get("appVersion") or release["config"].get("tag", ""))
+    except Failed:
+        raise
+    except (ApiError, ValueError, KeyError, TypeError) as exc:
+        message = exc.message if isinstance(exc, ApiError) else str(exc)
+        raise ctx.out.fail(
+            f'Failed to retrieve release information from namespace "{ns}": {message}'
+        ) from None
+    Printer.result(f"Server version: {found}\n")
     return 0
 
 
