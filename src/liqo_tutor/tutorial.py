@@ -172,6 +172,8 @@ class Tutorial:
     lines: dict[str, Line]
     vars: dict[str, str]
     steps: tuple[Step, ...]
+    # Commands run on every cluster when a step fails; their output goes to .liqo-tutor/diagnostics/.
+    diagnostics: tuple[str, ...] = ()
 
     def step(self, step_id: str) -> Step | None:
         return next((s for s in self.steps if s.id == step_id), None)

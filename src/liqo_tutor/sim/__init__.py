@@ -81,6 +81,11 @@ def _kubectl_shim(simdir: Path, real: str | None) -> str:
     return head + (
         f"LIQO_TUTOR_SIM_REAL_KUBECTL={q(real)}\n"
         "export LIQO_TUTOR_SIM_REAL_KUBECTL\n"
+        # The playground's server stops after a long idle time; like a machine whose clusters come back
+        # after a reboot, the first kubectl call brings a persisted playground back up.
+        'if [ ! -f "$LIQO_TUTOR_SIM_DIR/daemon.json" ] && [ -f "$LIQO_TUTOR_SIM_DIR/state.json" ]; then\n'
+        f"  {q(sys.executable)} -m liqo_tutor.sim.tools wake >/dev/null 2>&1\n"
+        "fi\n"
         'if [ -z "${LIQO_TUTOR_SIM_FAULTS:-}" ]; then\n'
         f'  exec {q(real)} "$@"\n'
         "fi\n"

@@ -814,15 +814,17 @@ class PodController:
         if tl is None:
             tl = {"scheduled": now, "ip": self._alloc_ip(cluster, node, pod)}
             pulled = cluster.private.setdefault("pulled", {}).setdefault(node["metadata"]["name"], [])
+            # `kind load docker-image` puts images on every node, as if pulled there.
+            loaded = cluster.private.get("loaded_images", [])
+            pulled = [*pulled, *(_image_ref(e.get("image", "")) for e in loaded)]
             start = now
             tl["containers"] = {}
             for c in pod["spec"].get("containers") or []:
                 image = c.get("image", "")
                 beh = images.behaviour_for(image)
-                pull = (
-                    0.0 if image in pulled and c.get("imagePullPolicy") != "Always" else delay("image_pull")
-                )
-                if image in pulled and c.get("imagePullPolicy") == "Always":
+                present = image in pulled or _image_ref(image) in pulled
+                pull = 0.0 if present and c.get("imagePullPolicy") != "Always" else delay("image_pull")
+                if present and c.get("imagePullPolicy") == "Always":
                     pull = delay("image_pull") * 0.2
                 pulled_at = start + pull
                 started_at = pulled_at + delay(beh.start_delay)
@@ -1171,3 +1173,12 @@ def register(world: World) -> None:
         PodCleanup(),
     ):
         world.register(controller)
+
+
+def _image_ref(image: str) -> str:
+    """`liqo/flights-service`, `docker.io/liqo/flights-service:latest` -> one canonical reference."""
+    ref = image.split("@", 1)[0]
+    for prefix in ("docker.io/", "index.docker.io/"):
+        ref = ref.removeprefix(prefix)
+    ref = ref.removeprefix("library/")
+    return ref if ":" in ref.rsplit("/", 1)[-1] else f"{ref}:latest"

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from liqo_tutor import secrets as _secrets
 from liqo_tutor.constants import KILL_GRACE
-from liqo_tutor.errors import Interrupted, ToolFailed, ToolNotFound, ToolTimeout
+from liqo_tutor.errors import Interrupted, ToolFailed, ToolGarbled, ToolNotFound, ToolTimeout
 from liqo_tutor.results import CommandResult
 
 if TYPE_CHECKING:
@@ -250,7 +250,25 @@ def run(
         raise Interrupted(f"stopped: {display}", hint="resume with `liqo-tutor run`")
     if result.exit_code not in ok_codes:
         raise ToolFailed(result)
+    garbled = _garbled(proc)
+    if garbled is not None:
+        raise ToolGarbled(
+            result, stream=garbled, hint=f"is `{args[0]}` on PATH the real tool? rerun the command by hand"
+        )
     return result
+
+
+def _garbled(proc: Any) -> str | None:
+    """"stdout"/"stderr" when that stream is not text (NUL bytes or invalid UTF-8): our tools print text."""
+    for name in ("stdout", "stderr"):
+        data: bytes = getattr(proc.process, name) or b""
+        if b"\x00" in data:
+            return name
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return name
+    return None
 
 
 def _reap(proc: Any, sh: Any, child: _Child) -> None:

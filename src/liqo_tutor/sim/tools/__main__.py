@@ -12,7 +12,7 @@ from liqo_tutor.sim.tools.common import err, simdir
 
 __all__ = ["main"]
 
-TOOLS = ("kind", "liqoctl", "docker", "kubectl")
+TOOLS = ("kind", "liqoctl", "docker", "kubectl", "wake")
 
 
 def _tool(name: str) -> Callable[[list[str]], int]:
@@ -74,6 +74,11 @@ def main(argv: list[str] | None = None) -> int:
             return code
         if name == "kubectl":
             return _exec_kubectl(rest)
+        if name == "wake":
+            from liqo_tutor.sim.tools import kind
+
+            kind.wake(simdir())
+            return 0
         return _tool(name)(rest)
     except KeyboardInterrupt:
         return 130

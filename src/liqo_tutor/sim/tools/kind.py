@@ -99,6 +99,11 @@ def _control(sd: Path, *, start: bool) -> Any:
     return client.ensure_daemon(sd)
 
 
+def wake(sd: Path) -> None:
+    """Bring a persisted playground's server back up (no-op when it runs or has no cluster)."""
+    _control(sd, start=False)
+
+
 def _clusters(sd: Path) -> dict[str, dict[str, Any]]:
     control = _control(sd, start=False)
     if control is None:
