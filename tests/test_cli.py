@@ -45,6 +45,7 @@ class RunOptions:  # mirrors the engine contract
     clusters: Any = field(default_factory=dict)
     steps_dir: Path | None = None
     prompter: Any = None
+    explain: bool = False
 
 
 class FakeEngine(types.ModuleType):

@@ -69,14 +69,14 @@ def test_snapshot_argv_names_the_cluster() -> None:
 
 
 def test_long_json_lists_are_cut_with_a_count() -> None:
-    data = [{"id": i, "origin": "EWR", "dest": "IAH", "nested": {"k": list(range(5))}} for i in range(7)]
+    data = [{"id": i, "origin": "EWR", "dest": "IAH", "nested": {"k": list(range(30))}} for i in range(7)]
     text = jsonview.readable(json.dumps(data))
     assert text is not None
     lines = text.splitlines()
     assert lines[0] == "// a list of 7 items"
     assert "… 5 more items" in text
     assert '"id": 0' in text and '"id": 1' in text and '"id": 2' not in text
-    assert "… 3 more items" in text  # the nested list of 5, cut to 2
+    assert "… 28 more items" in text  # the nested list of 30, cut to 2
     assert max(len(line) for line in lines) < 80
 
 

@@ -362,9 +362,9 @@ def create_cluster(ctx: Context, action: Action, cluster: str | None) -> None:
 def delete_cluster(ctx: Context, action: Action, cluster: str | None) -> None:
     assert cluster is not None
     info = ctx.clusters[cluster]
-    if info.byo or not ctx.state.created(cluster):
+    if info.byo or (not ctx.state.created(cluster) and not ctx.replace):
         if not info.byo and cluster in _existing_clusters(ctx):
-            ctx.note(f"cluster {cluster} was not created by liqo-tutor: left alone")
+            ctx.note(f"cluster {cluster} was not created by liqo-tutor: left alone (--replace deletes it)")
         return
     if cluster in _existing_clusters(ctx):
         ctx.run(
@@ -397,8 +397,12 @@ def generated_command(ctx: Context, action: Action, cluster: str | None) -> None
         gen = ctx.run(gen_argv, cluster=action.source, timeout=ctx.scaled(120.0))
     except ToolFailed as exc:
         # v0.x liqoctl prints its errors on stdout: check the exit code before trusting the text.
+        # A secret in that text is registered, and the error (message, result) rebuilt without it.
         register_found(exc.result.stdout + exc.result.stderr)
-        raise
+        safe = dataclasses.replace(
+            exc.result, stdout=secrets.redact(exc.result.stdout), stderr=secrets.redact(exc.result.stderr)
+        )
+        raise ToolFailed(safe, hint=exc.hint) from None
     register_found(gen.stdout)
     lines = [line for line in gen.stdout.splitlines() if line.strip()]
     if len(lines) != 1:
@@ -438,6 +442,10 @@ def run_pod(ctx: Context, action: Action, cluster: str | None) -> None:
     image = ctx.text(action.image or "", cluster)
     command = ctx.argv(action.command, cluster, extra={"pod": pod})
     deadline = time.monotonic() + ctx.scaled(action.timeout)
+    # Each kubectl call gets at most a minute, and never more than the whole action.
+    call_timeout = ctx.scaled(min(60.0, action.timeout))
+    # Recorded before creating: a pod left by an interruption is deleted by teardown.
+    ctx.state.add_pod(cluster, ns, pod)
     try:
         ctx.run(
             [
@@ -453,14 +461,14 @@ def run_pod(ctx: Context, action: Action, cluster: str | None) -> None:
                 *command,
             ],
             cluster=cluster,
-            timeout=ctx.scaled(60.0),
+            timeout=call_timeout,
         )
         phase, wait = "", 0.5
         while True:
             res = ctx.run(
                 ["kubectl", "get", "pod", pod, "-n", ns, "-o", _PHASE],
                 cluster=cluster,
-                timeout=ctx.scaled(60.0),
+                timeout=call_timeout,
             )
             phase = res.stdout.strip()
             if phase in ("Succeeded", "Failed") or time.monotonic() >= deadline:
@@ -473,9 +481,9 @@ def run_pod(ctx: Context, action: Action, cluster: str | None) -> None:
                 f"(phase {phase or 'unknown'})",
                 hint=action.hint or f"is the image {image} pullable from {cluster}'s nodes?",
             )
-        logs = ctx.run(["kubectl", "logs", pod, "-n", ns], cluster=cluster, timeout=ctx.scaled(60.0)).stdout
+        logs = ctx.run(["kubectl", "logs", pod, "-n", ns], cluster=cluster, timeout=call_timeout).stdout
         code = ctx.run(
-            ["kubectl", "get", "pod", pod, "-n", ns, "-o", _EXIT], cluster=cluster, timeout=ctx.scaled(60.0)
+            ["kubectl", "get", "pod", pod, "-n", ns, "-o", _EXIT], cluster=cluster, timeout=call_timeout
         ).stdout.strip()
         if action.save:
             ctx.save(action.save, cluster, logs)
@@ -491,8 +499,9 @@ def run_pod(ctx: Context, action: Action, cluster: str | None) -> None:
             ctx.run(
                 ["kubectl", "delete", "pod", pod, "-n", ns, "--ignore-not-found", "--wait=false"],
                 cluster=cluster,
-                timeout=ctx.scaled(60.0),
+                timeout=call_timeout,
             )
+            ctx.state.drop_pod(cluster, ns, pod)
         except LiqoTutorError:
             pass
 

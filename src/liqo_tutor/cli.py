@@ -71,7 +71,17 @@ class _Group(TyperGroup):
             code = EXIT_INTERRUPTED
         except typer.Exit as exc:
             code = exc.exit_code
+        if code == EXIT_INTERRUPTED and _own_process():
+            # The interruption is handled and reported: a further Ctrl-C while Python shuts down
+            # (joining worker threads) must not turn exit code 130 into a death by SIGINT.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _own_process() -> bool:
+    """True when this process is liqo-tutor itself (console script or `python -m`), not a test runner."""
+    name = os.path.basename(sys.argv[0]) if sys.argv else ""
+    return name in (PROG, "__main__.py") and threading.current_thread() is threading.main_thread()
 
 
 app = typer.Typer(
@@ -157,10 +167,25 @@ def _workdir(workdir: Path | None, *, writable: bool) -> Path:
     if not wd.is_dir():
         raise InputError(f"workdir {wd} does not exist",
                          hint=f"create it (`mkdir -p {wd}`) or pick another with --workdir")
-    if writable and not os.access(wd, os.W_OK | os.X_OK):
+    if writable and not _can_write(wd):
         raise InputError(f"workdir {wd} is not writable",
                          hint="run from a directory you can write to, or pass --workdir DIR")
     return wd
+
+
+def _can_write(wd: Path) -> bool:
+    """Really try (os.access says yes to root on a read-only mount): .liqo-tutor/ and a file in it."""
+    import tempfile
+
+    if not os.access(wd, os.W_OK | os.X_OK):
+        return False
+    try:
+        (wd / STATE_DIR_NAME).mkdir(exist_ok=True)
+        with tempfile.TemporaryFile(dir=wd / STATE_DIR_NAME):
+            pass
+    except OSError:
+        return False
+    return True
 
 
 def build_env(simulate: bool, workdir: Path, base: dict[str, str] | None = None) -> dict[str, str]:
@@ -335,6 +360,25 @@ def _write_reports(result: Any, report: Path | None, junit: Path | None) -> None
                              hint="pick a writable path") from None
 
 
+def _stop_idle_playground(wd: Path) -> None:
+    """After a clean teardown nothing of the playground may keep running: its server has no cluster left."""
+    sim = importlib.import_module("liqo_tutor.sim")
+    client = importlib.import_module("liqo_tutor.sim.client")
+    simdir = sim.simdir_for(wd)
+    control = client.connect(simdir)
+    if control is None:
+        return
+    try:
+        idle = not control.clusters()
+    except (client.DaemonError, client.ControlError):
+        idle = True
+    if idle:
+        client.stop(simdir)
+    else:
+        ui.print_note("note: the simulated playground still runs clusters this tutorial does not know "
+                      "(`liqo-tutor env --simulate` lets you list and delete them with kind)")
+
+
 def _run_with_reporter(json_out: bool, verbose: bool, wd: Path, dry_run: bool,
                        call: Callable[[Any], Any], *, report: Path | None = None, junit: Path | None = None,
                        on_reporter: Callable[[Any], None] | None = None) -> int:
@@ -350,6 +394,17 @@ def _run_with_reporter(json_out: bool, verbose: bool, wd: Path, dry_run: bool,
     if on_reporter is not None:
         on_reporter(reporter)
     runner.reset()
+    lock = None
+    if not dry_run:
+        from liqo_tutor.lock import RunLock
+
+        # One run at a time per workdir: a second one stops here, before touching anything.
+        lock = RunLock(wd, "liqo-tutor " + " ".join(sys.argv[1:]))
+        try:
+            lock.acquire()
+        except BaseException:
+            reporter.close()
+            raise
     runner.set_listener(reporter.runner_listener)
     if not dry_run:
         (wd / STATE_DIR_NAME).mkdir(exist_ok=True)
@@ -360,6 +415,8 @@ def _run_with_reporter(json_out: bool, verbose: bool, wd: Path, dry_run: bool,
         reporter.close()
         runner.set_listener(None)
         runner.set_transcript(None)
+        if lock is not None:
+            lock.release()
     if json_out:
         ui.print_json(_run_json(result))
     _write_reports(result, report, junit)
@@ -484,9 +541,12 @@ def teardown_cmd(
         opts = _options(workdir=wd, env=build_env(simulate, wd), steps_dir=steps_dir, replace=replace,
                         cluster_specs=cluster)
         engine = _engine()
-        return _run_with_reporter(json_out, verbose, wd, False,
+        code = _run_with_reporter(json_out, verbose, wd, False,
                                   lambda rep: engine.teardown(tutorial, opts, rep),
                                   report=report, junit=junit)
+        if simulate and code == EXIT_OK:
+            _stop_idle_playground(wd)
+        return code
 
     _guard(body, no_color=no_color, workdir=workdir)
 

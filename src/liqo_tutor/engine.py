@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from liqo_tutor import diagnostics, doctor, explain, loader
+from liqo_tutor import diagnostics, doctor, explain, kubeconfigs, loader
 from liqo_tutor.actions import ACTIONS, ClusterInfo, Context, current_cluster
 from liqo_tutor.checks import run_check
 from liqo_tutor.constants import DEFAULT_TUTORIAL
@@ -38,7 +38,7 @@ from liqo_tutor.lines import (
     version_from_output,
 )
 from liqo_tutor.results import CheckResult, CommandResult, Reporter, RunResult, Status, StepResult
-from liqo_tutor.state import State
+from liqo_tutor.state import CorruptState, State
 from liqo_tutor.tools import kind as kind_tool
 from liqo_tutor.tools import runner
 from liqo_tutor.tools.liqoctl import last_error
@@ -273,7 +273,16 @@ def run_step(tutorial: str | None, step_id: str, opts: RunOptions, reporter: Rep
 
 def teardown(tutorial: str | None, opts: RunOptions, reporter: Reporter) -> RunResult:
     """Undo everything from any partial state, in reverse order; absence is never an error."""
-    tut, state = _load(tutorial, opts)
+    try:
+        tut, state = _load(tutorial, opts)
+    except CorruptState:
+        # Teardown must work from anything: keep the unreadable file for inspection, go on without it.
+        aside = State.set_aside(opts.workdir)
+        reporter.note(
+            f"the state file was corrupt: set aside as {aside.name}; clusters it recorded are unknown now "
+            "and left alone unless you pass --replace"
+        )
+        tut, state = _load(tutorial, opts)
     return _Session(tut, opts, state, reporter).run_teardown()
 
 
@@ -544,6 +553,8 @@ class _Session:
 
     def _start(self, steps: Sequence[Step], *, need_line: bool = True) -> Context:
         runner.set_listener(self._listener)
+        if need_line:
+            self._check_kubeconfigs()
         self._preflight(create=False)
         line, version = self._choose_line(need_line)
         ctx = _context(self.tut, self.opts, self.state, self.reporter, line, version)
@@ -575,6 +586,27 @@ class _Session:
             self.reporter.note(f"warning: {verdict.error}")
         self.ctx = ctx
         return self.ctx
+
+    def _check_kubeconfigs(self) -> None:
+        """A kubeconfig that is given but missing, or present but not a kubeconfig, is bad input."""
+        for name, info in _clusters(self.tut, self.opts).items():
+            if not info.byo and not info.kubeconfig.exists():
+                continue  # written when the cluster is created
+            problem = kubeconfigs.problem(info.kubeconfig)
+            if problem is None:
+                continue
+            if info.byo:
+                raise InputError(
+                    f"--cluster {name}: kubeconfig {info.kubeconfig}: {problem}",
+                    hint="pass the kubeconfig file of that cluster (e.g. `kind get kubeconfig --name "
+                    f"{name} > FILE`)",
+                )
+            raise InputError(
+                f"the kubeconfig of cluster {name}, {info.kubeconfig}, is corrupt: {problem}",
+                hint="`liqo-tutor teardown` removes the cluster and the file, then `liqo-tutor run` "
+                "starts over; or delete the file and write it again (`kind export kubeconfig --name "
+                f"{name} --kubeconfig {info.kubeconfig}`)",
+            )
 
     def _choose_line(self, need_line: bool) -> tuple[str, str]:
         self._client_version: str | None = None
@@ -958,6 +990,8 @@ class _Session:
             ctx = self._start(steps, need_line=False)
         else:
             ctx = self.ctx or self._start(steps, need_line=False)
+        own_at_start = [n for n, i in ctx.clusters.items() if not i.byo and self.state.created(n)]
+        self._undo_pods(ctx)
         problems: list[str] = []
         for step in steps:
             res = self._execute(ctx, step, teardown=True)
@@ -979,10 +1013,81 @@ class _Session:
                 leftovers.append(f"kubeconfig {kc}")
             else:
                 self.state.kubeconfigs.remove(kc)
+        leftovers += self._leftover_pods(ctx)
+        for path in kubeconfigs.default_paths(self.opts.env):
+            names = kubeconfigs.contexts(path)
+            leftovers += [
+                f"context {c} in {path} (`kubectl config delete-context {c}`)"
+                for c in (kubeconfigs.KIND_CONTEXT.format(cluster=n) for n in own_at_start)
+                if c in names
+            ]
         if leftovers:
-            ctx.note("could not remove: " + ", ".join(leftovers))
+            what = ", ".join(leftovers)
+            ctx.note("could not remove: " + what)
+            self._leftovers_result(what)
         else:
             self.state.reset_steps()
             ctx.note("teardown complete: nothing left behind")
         self.state.save()
         return ctx
+
+    def _undo_pods(self, ctx: Context) -> None:
+        """Delete the probe pods an interrupted step left behind (newest first); absence is fine."""
+        for pod in self.state.pods():
+            cluster, ns, name = pod.get("cluster", ""), pod.get("namespace", ""), pod.get("name", "")
+            info = ctx.clusters.get(cluster)
+            if info is None or not info.kubeconfig.exists():
+                continue  # its cluster is gone or unknown: checked again at the end
+            try:
+                ctx.run(
+                    ["kubectl", "delete", "pod", name, "-n", ns, "--ignore-not-found", "--wait=false"],
+                    cluster=cluster,
+                    timeout=ctx.scaled(60.0),
+                )
+            except Interrupted:
+                raise
+            except LiqoTutorError as exc:
+                ctx.note(f"could not delete the pod {ns}/{name} in {cluster}: {exc.message}")
+                continue
+            self.state.drop_pod(cluster, ns, name)
+
+    def _leftover_pods(self, ctx: Context) -> list[str]:
+        """Recorded probe pods still present; records of pods whose cluster is gone are dropped."""
+        out = []
+        for pod in self.state.pods():
+            cluster, ns, name = pod.get("cluster", ""), pod.get("namespace", ""), pod.get("name", "")
+            info = ctx.clusters.get(cluster)
+            if info is None or not info.kubeconfig.exists():
+                if info is None or not info.byo:
+                    self.state.drop_pod(cluster, ns, name)  # deleted with its cluster
+                    continue
+                out.append(f"pod {ns}/{name} in {cluster} (its kubeconfig is missing)")
+                continue
+            try:
+                res = ctx.run(
+                    ["kubectl", "get", "pod", name, "-n", ns, "--ignore-not-found", "-o", "name"],
+                    cluster=cluster,
+                    timeout=ctx.scaled(60.0),
+                )
+            except Interrupted:
+                raise
+            except LiqoTutorError:
+                out.append(f"pod {ns}/{name} in {cluster} (could not check)")
+                continue
+            if res.stdout.strip():
+                out.append(f"pod {ns}/{name} in {cluster}")
+            else:
+                self.state.drop_pod(cluster, ns, name)
+        return out
+
+    def _leftovers_result(self, what: str) -> None:
+        res = StepResult(
+            step_id="nothing-left",
+            title="Verify that nothing is left",
+            status=Status.FAILED,
+            message=f"could not remove: {what}",
+            hint="remove these by hand, or run `liqo-tutor teardown` again once the cause is fixed",
+        )
+        self.reporter.step_started(res.step_id, res.title, "")
+        self.reporter.step_finished(res)
+        self.results.append(res)

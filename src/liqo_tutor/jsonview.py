@@ -23,6 +23,10 @@ def _scalar(value: Any) -> str:
 
 def _lines(value: Any, indent: int, max_items: int) -> list[str]:
     pad = "  " * (indent + 1)
+    if isinstance(value, (list, dict)) and len(value) <= max_items:
+        compact = json.dumps(value, ensure_ascii=False)
+        if len(compact) <= 60:  # short enough to read on one line, as printed
+            return [compact]
     if isinstance(value, list):
         if not value:
             return ["[]"]

@@ -9,7 +9,10 @@ from typing import Any
 
 import yaml
 
-__all__ = ["contexts", "default_paths", "problem"]
+__all__ = ["KIND_CONTEXT", "contexts", "default_paths", "problem"]
+
+# The context (and cluster, user) name kind writes for a cluster.
+KIND_CONTEXT = "kind-{cluster}"
 
 
 def _load(path: Path) -> Any:
@@ -30,8 +33,10 @@ def problem(path: Path) -> str | None:
         return f"not valid YAML{where}"
     except UnicodeDecodeError:
         return "not text"
+    if isinstance(data, str):
+        return None  # a one-word stand-in (test doubles); kubectl itself says what is wrong with it
     if not isinstance(data, dict):
-        return "not a kubeconfig (no mapping at the top)"
+        return "not a kubeconfig (empty)" if data is None else "not a kubeconfig (no mapping at the top)"
     if data.get("kind", "Config") != "Config":
         return f"not a kubeconfig (kind {data.get('kind')!r})"
     for key in ("clusters", "contexts", "users"):

@@ -26,7 +26,7 @@ class RunLock:
 
     def __init__(self, workdir: Path, command: str) -> None:
         self.path = workdir / STATE_DIR_NAME / LOCK_FILE
-        self.command = command
+        self.command = command  # shown to a second run: what holds the lock
         self._fh: IO[str] | None = None
 
     def acquire(self) -> None:
@@ -52,7 +52,7 @@ class RunLock:
             ) from None
         fh.seek(0)
         fh.truncate()
-        fh.write(f"pid {os.getpid()}, `liqo-tutor {self.command}`\n")
+        fh.write(f"pid {os.getpid()}: {self.command}\n")
         fh.flush()
         self._fh = fh
 

@@ -6,6 +6,7 @@ import json
 import os
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,13 @@ from typing import Any
 from liqo_tutor.constants import STATE_DIR_NAME, STATE_FILE
 from liqo_tutor.errors import InputError
 
-__all__ = ["State", "state_path"]
+__all__ = ["CorruptState", "State", "state_path"]
 
 _FORMAT = 1
+
+
+class CorruptState(InputError):
+    """The state file exists but cannot be read."""
 
 
 def state_path(workdir: Path) -> Path:
@@ -58,10 +63,18 @@ class State:
                 undo=[{str(k): str(v) for k, v in dict(u).items()} for u in data.get("undo") or []],
             )
         except (OSError, ValueError, TypeError, AttributeError) as exc:
-            raise InputError(
+            raise CorruptState(
                 f"the state file {path} is corrupt ({exc})",
-                hint="run `liqo-tutor teardown` to clean up, or delete the file to start over",
+                hint="`liqo-tutor teardown` sets it aside and cleans up; or delete the file to start over",
             ) from None
+
+    @staticmethod
+    def set_aside(workdir: Path) -> Path:
+        """Rename a corrupt state file to `state.json.corrupt-<time>` (kept for inspection)."""
+        path = state_path(workdir)
+        target = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+        os.replace(path, target)
+        return target
 
     def to_json(self) -> dict[str, Any]:
         with self._lock:
@@ -149,6 +162,25 @@ class State:
             if entry in self.undo:
                 self.undo.remove(entry)
                 self.save()
+
+    # -- temporary objects (probe pods): recorded before creating, dropped once deleted --------
+
+    def add_pod(self, cluster: str, namespace: str, name: str) -> None:
+        with self._lock:
+            self.undo.append({"what": "pod", "cluster": cluster, "namespace": namespace, "name": name})
+            self.save()
+
+    def drop_pod(self, cluster: str, namespace: str, name: str) -> None:
+        with self._lock:
+            entry = {"what": "pod", "cluster": cluster, "namespace": namespace, "name": name}
+            if entry in self.undo:
+                self.undo.remove(entry)
+                self.save()
+
+    def pods(self) -> list[dict[str, str]]:
+        """Probe pods that may still exist, newest first (the order teardown undoes them in)."""
+        with self._lock:
+            return [dict(u) for u in reversed(self.undo) if u.get("what") == "pod"]
 
 
 def _opt_str(value: Any) -> str | None:

@@ -77,7 +77,7 @@ def _kubectl_shim(simdir: Path, real: str | None) -> str:
     )
     if real is None:
         return head + 'echo "$0: 1: kubectl: not found" >&2\nexit 127\n'
-    # Fast path: no Python start-up for the most frequent command when no fault is injected.
+    # Fast path: no Python start-up for the most frequent command unless a rule names kubectl.
     return head + (
         f"LIQO_TUTOR_SIM_REAL_KUBECTL={q(real)}\n"
         "export LIQO_TUTOR_SIM_REAL_KUBECTL\n"
@@ -86,9 +86,10 @@ def _kubectl_shim(simdir: Path, real: str | None) -> str:
         'if [ ! -f "$LIQO_TUTOR_SIM_DIR/daemon.json" ] && [ -f "$LIQO_TUTOR_SIM_DIR/state.json" ]; then\n'
         f"  {q(sys.executable)} -m liqo_tutor.sim.tools wake >/dev/null 2>&1\n"
         "fi\n"
-        'if [ -z "${LIQO_TUTOR_SIM_FAULTS:-}" ]; then\n'
-        f'  exec {q(real)} "$@"\n'
-        "fi\n"
+        'case "${LIQO_TUTOR_SIM_FAULTS:-}" in\n'
+        "  *kubectl*) ;;\n"
+        f'  *) exec {q(real)} "$@" ;;\n'
+        "esac\n"
         f'exec {q(sys.executable)} -m liqo_tutor.sim.tools kubectl "$@"\n'
     )
 
