@@ -1,10 +1,11 @@
 """Every command the tutorial types x {fails, hangs, prints garbage}, in the simulated playground.
 
 Each faulty run exits 1, names the failing command in its failure panel and shows no traceback; a
-following `teardown` leaves the playground empty. One workdir per step: the earlier steps are set up
-once (`run --to`), the faults of that step's commands follow one another (an injected fault changes
-nothing in the playground), then teardown. Hangs use a copy of the tutorial whose target action has
-`timeout: 3s` (the per-action YAML override).
+following `teardown` leaves the playground empty (no cluster, no process, no kubeconfig file). Per step
+one workdir: the earlier steps are set up once (`run --to`), the faults of that step's commands follow
+one another (an injected fault changes nothing in the playground), then teardown; the four steps run
+in parallel. Hangs rely on the per-action YAML override: a copy of the tutorial gives the step's
+commands a short `timeout:` (and drops the diagnostics and the pauses between retries, for speed).
 """
 
 from __future__ import annotations

@@ -430,8 +430,8 @@ def generated_command(ctx: Context, action: Action, cluster: str | None) -> None
     )
 
 
-_PHASE = "jsonpath={.status.phase}"
-_EXIT = "jsonpath={.status.containerStatuses[0].state.terminated.exitCode}"
+# One call answers both "has it finished?" and "with which exit code?".
+_PHASE_EXIT = "jsonpath={.status.phase} {.status.containerStatuses[0].state.terminated.exitCode}"
 
 
 def run_pod(ctx: Context, action: Action, cluster: str | None) -> None:
@@ -463,18 +463,19 @@ def run_pod(ctx: Context, action: Action, cluster: str | None) -> None:
             cluster=cluster,
             timeout=call_timeout,
         )
-        phase, wait = "", 0.5
+        # Poll briskly at first (a probe pod usually finishes within seconds), then back off.
+        phase, code, wait = "", "", 0.1
         while True:
             res = ctx.run(
-                ["kubectl", "get", "pod", pod, "-n", ns, "-o", _PHASE],
+                ["kubectl", "get", "pod", pod, "-n", ns, "-o", _PHASE_EXIT],
                 cluster=cluster,
                 timeout=call_timeout,
             )
-            phase = res.stdout.strip()
+            phase, _, code = res.stdout.strip().partition(" ")
             if phase in ("Succeeded", "Failed") or time.monotonic() >= deadline:
                 break
             time.sleep(min(wait, max(0.0, deadline - time.monotonic())))
-            wait = min(wait * 1.5, 5.0)
+            wait = min(wait * 1.5, 2.0)
         if phase not in ("Succeeded", "Failed"):
             raise LiqoTutorError(
                 f"pod {pod} in {cluster} did not finish within {ctx.scaled(action.timeout):g}s "
@@ -482,9 +483,7 @@ def run_pod(ctx: Context, action: Action, cluster: str | None) -> None:
                 hint=action.hint or f"is the image {image} pullable from {cluster}'s nodes?",
             )
         logs = ctx.run(["kubectl", "logs", pod, "-n", ns], cluster=cluster, timeout=call_timeout).stdout
-        code = ctx.run(
-            ["kubectl", "get", "pod", pod, "-n", ns, "-o", _EXIT], cluster=cluster, timeout=call_timeout
-        ).stdout.strip()
+        code = code.strip()
         if action.save:
             ctx.save(action.save, cluster, logs)
         if action.show:

@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 _ALL_CODES = tuple(range(256))
-_MAX_INTERVAL = 5.0
+_MAX_INTERVAL = 1.0
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,7 @@ def poll(
     interval: float,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Outcome:
-    """Call `attempt(remaining)` until it holds, is final, or the deadline passes (backoff x1.5, max 5 s)."""
+    """Call `attempt(remaining)` until it holds, is final, or the deadline passes (backoff x1.5, max 2 s)."""
     deadline = time.monotonic() + timeout
     wait = max(0.05, interval)
     while True:

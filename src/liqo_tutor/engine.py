@@ -7,7 +7,7 @@ import os
 import shlex
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +42,7 @@ from liqo_tutor.state import CorruptState, State
 from liqo_tutor.tools import kind as kind_tool
 from liqo_tutor.tools import runner
 from liqo_tutor.tools.liqoctl import last_error
-from liqo_tutor.tutorial import Action, Step, Tutorial
+from liqo_tutor.tutorial import Action, Check, Step, Tutorial
 
 __all__ = [
     "ClusterRef",
@@ -403,6 +403,15 @@ def _line_for_plan(
     except InputError:
         fallback = state.line if state.line in tut.lines else tut.detect.default
         return choose_line(tut.lines, detected=None, forced=opts.line or fallback)
+
+
+def _result_of(fut: Future[CheckResult]) -> CheckResult:
+    """A check's result from its thread; Ctrl-C there stops every running command first."""
+    try:
+        return fut.result()
+    except KeyboardInterrupt:
+        runner.terminate_all()
+        raise
 
 
 def _applicable(items: Sequence[Any], line: str) -> list[Any]:
@@ -818,13 +827,11 @@ class _Session:
                 self._preflight(create=True)
             ran = self._actions(ctx, step)
             if not teardown or ran:
-                for check in _applicable(step.checks, ctx.line):
-                    for cluster in _targets(self.tut, check.each, check.cluster):
-                        res = run_check(ctx, check, cluster)
-                        checks.append(res)
-                        self.reporter.check_finished(step.id, res)
-                        if not res.status.ok:
-                            raise _StepError(Status.FAILED, res.message, hint=res.hint or step.hint)
+                for res in self._checks(ctx, step):
+                    checks.append(res)
+                    self.reporter.check_finished(step.id, res)
+                    if not res.status.ok:
+                        raise _StepError(Status.FAILED, res.message, hint=res.hint or step.hint)
             status, message, rerun, hint = Status.PASSED, "", None, None
         except _StepError as exc:
             status, message, rerun, hint = exc.status, exc.message, exc.rerun, exc.hint
@@ -866,6 +873,51 @@ class _Session:
         self.reporter.step_finished(step_res)
         self.results.append(step_res)
         return step_res
+
+    def _checks(self, ctx: Context, step: Step) -> Iterator[CheckResult]:
+        """The step's checks, in their declared order. Checks that ask a cluster something run
+        together (they are independent); a check computed from captured values waits for the
+        ones before it. Nothing after the first failure is reported."""
+        targets = [
+            (check, cluster)
+            for check in _applicable(step.checks, ctx.line)
+            for cluster in _targets(self.tut, check.each, check.cluster)
+        ]
+        batch: list[tuple[Check, str | None]] = []
+
+        def flush() -> Iterator[CheckResult]:
+            if len(batch) <= 1 or self.opts.sequential:
+                for check, cluster in batch:
+                    res = run_check(ctx, check, cluster)
+                    yield res
+                    if not res.status.ok:
+                        return
+                return
+            pool = ThreadPoolExecutor(max_workers=len(batch), thread_name_prefix="check")
+            try:
+                futures = [pool.submit(run_check, ctx, check, cluster) for check, cluster in batch]
+                for fut in futures:
+                    res = _result_of(fut)
+                    yield res
+                    if not res.status.ok:
+                        return
+            finally:
+                pool.shutdown(wait=False, cancel_futures=True)
+
+        for check, cluster in targets:
+            if check.kind in ("command", "table"):
+                batch.append((check, cluster))
+                continue
+            for res in flush():
+                yield res
+                if not res.status.ok:
+                    return
+            batch = []
+            res = run_check(ctx, check, cluster)
+            yield res
+            if not res.status.ok:
+                return
+        yield from flush()
 
     def _diagnose(self, ctx: Context, res: StepResult) -> StepResult:
         """Collect the YAML's diagnostics from every cluster; quietly (transcript only)."""

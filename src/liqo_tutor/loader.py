@@ -248,7 +248,7 @@ class _CheckCommon(_Raw):
     each: bool = False
     lines: list[str] = Field(default_factory=list)
     timeout: float = 60.0
-    interval: float = 1.0
+    interval: float = 0.2
     hint: str | None = None
 
     _dur = field_validator("timeout", "interval", mode="before")(_duration)

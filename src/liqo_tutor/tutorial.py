@@ -97,7 +97,7 @@ class Check:
     each: bool = False
     lines: tuple[str, ...] = ()
     timeout: float = 60.0
-    interval: float = 1.0
+    interval: float = 0.2
     exit_code: int | None = 0
     stdout: str | None = None
     stderr: str | None = None

@@ -39,6 +39,7 @@ _stopping = threading.Event()
 # sh keeps output in chunks of this size; we never stream, so large chunks are cheapest.
 _BUFSIZE = 64 * 1024
 _MAIN_SLICE = 0.1  # seconds: how late the main thread may notice a Ctrl-C
+_THREAD_SLICE = 0.5  # seconds: how late another thread may notice terminate_all
 
 
 class _Child:
@@ -70,6 +71,8 @@ class _Child:
         remaining = until - time.monotonic()
         if threading.current_thread() is threading.main_thread():
             remaining = min(remaining, _MAIN_SLICE)
+        else:  # other threads look at `_stopping` now and then (a child started during terminate_all)
+            remaining = min(remaining, _THREAD_SLICE)
         return self.done.wait(max(0.0, remaining))
 
     def stop(self, grace: float) -> None:
@@ -230,6 +233,11 @@ def run(
         try:
             deadline = t0 + timeout
             while not child.wait(deadline):
+                if _stopping.is_set():
+                    # terminate_all ran while this child was being started: it missed it.
+                    child.interrupted = True
+                    child.stop(grace)
+                    break
                 if time.monotonic() >= deadline:
                     child.timed_out = True
                     child.stop(grace)

@@ -210,7 +210,9 @@ class LiqoController:
         timers = self._timers(cluster)
         if key not in timers:
             timers[key] = now + delay(name)
-            delays.trace(name, cluster.name, now, timers[key] - now)
+            # Peering and offloading advance one chain across both clusters: they keep the whole
+            # playground busy, not one cluster.
+            delays.trace(name, None, now, timers[key] - now)
             if timers[key] > now:
                 world.wake_at(timers[key] + 0.001)
         return now >= timers[key]
