@@ -76,7 +76,12 @@ def interrupt(run: Run, sig: int = signal.SIGINT, twice: bool = False) -> str:
     if twice:
         time.sleep(0.05)
         run.proc.send_signal(sig)  # during the cleanup: must still end as an interruption
-    run.proc.wait(timeout=30)
+    try:
+        run.proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        run.proc.kill()  # never leave it behind
+        run.proc.wait()
+        raise AssertionError(f"still running 30 s after the signal:\n{run.rest()}") from None
     assert run.proc.stderr is not None
     out, err = run.rest(), run.proc.stderr.read()
     assert run.proc.returncode == 130, out + err

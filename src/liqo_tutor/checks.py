@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from liqo_tutor.errors import ToolTimeout
 from liqo_tutor.results import CheckResult, CommandResult, Status
+from liqo_tutor.tools import runner
 from liqo_tutor.tutorial import Check
 
 if TYPE_CHECKING:
@@ -158,15 +159,19 @@ def poll(
     """Call `attempt(remaining)` until it holds, is final, or the deadline passes (backoff x1.5, max 2 s)."""
     deadline = time.monotonic() + timeout
     wait = max(0.05, interval)
+    cancel = runner.cancelled()  # a sibling check failed: stop polling
     while True:
         remaining = deadline - time.monotonic()
         outcome = attempt(max(0.0, remaining))
         if outcome.ok or outcome.final:
             return outcome
         remaining = deadline - time.monotonic()
-        if remaining <= 0:
+        if remaining <= 0 or (cancel is not None and cancel.is_set()):
             return outcome
-        sleep(min(wait, remaining))
+        if cancel is not None and sleep is time.sleep:
+            cancel.wait(min(wait, remaining))
+        else:
+            sleep(min(wait, remaining))
         wait = min(wait * 1.5, _MAX_INTERVAL)
 
 

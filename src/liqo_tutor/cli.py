@@ -73,9 +73,15 @@ class _Group(TyperGroup):
             code = exc.exit_code
         if code == EXIT_INTERRUPTED and _own_process():
             # The interruption is handled and reported: a further Ctrl-C while Python shuts down
-            # (joining worker threads) must not turn exit code 130 into a death by SIGINT.
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            # (joining worker threads) ends the process at once, still with exit code 130.
+            signal.signal(signal.SIGINT, _exit_interrupted)
         sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _exit_interrupted(signum: int, frame: FrameType | None) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(EXIT_INTERRUPTED)
 
 
 def _own_process() -> bool:

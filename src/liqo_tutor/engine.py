@@ -690,20 +690,26 @@ class _Session:
         return result
 
     def _guarded(self, fn: Callable[[], RunResult]) -> RunResult:
+        interrupted = False
         try:
             return fn()
         except KeyboardInterrupt:
+            interrupted = True
             runner.terminate_all()
             self.state.save()
             raise Interrupted(
                 "interrupted", hint="resume with `liqo-tutor run`; clean up with `liqo-tutor teardown`"
             ) from None
         except Interrupted:
+            interrupted = True
             self.state.save()
             raise
         finally:
             runner.set_listener(None)
-            runner.reset()
+            # After an interruption, per-cluster threads may still be about to start a command: the
+            # runner keeps refusing new ones (the next command of this process resets it).
+            if not interrupted:
+                runner.reset()
 
     # -- entry points -----------------------------------------------------------------------
 
@@ -893,16 +899,25 @@ class _Session:
                     if not res.status.ok:
                         return
                 return
+            cancel = threading.Event()
+
+            def one(check: Check, cluster: str | None) -> CheckResult:
+                with runner.cancel_scope(cancel):
+                    return run_check(ctx, check, cluster)
+
             pool = ThreadPoolExecutor(max_workers=len(batch), thread_name_prefix="check")
             try:
-                futures = [pool.submit(run_check, ctx, check, cluster) for check, cluster in batch]
+                futures = [pool.submit(one, check, cluster) for check, cluster in batch]
                 for fut in futures:
                     res = _result_of(fut)
                     yield res
                     if not res.status.ok:
                         return
             finally:
-                pool.shutdown(wait=False, cancel_futures=True)
+                # Once one claim fails (or we stop), the others' answers no longer matter: stop their
+                # commands and polls now rather than letting them run to their timeouts.
+                cancel.set()
+                pool.shutdown(wait=True, cancel_futures=True)
 
         for check, cluster in targets:
             if check.kind in ("command", "table"):

@@ -8,6 +8,7 @@ redacted copies.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shlex
@@ -15,19 +16,30 @@ import shutil
 import signal
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from liqo_tutor import secrets as _secrets
 from liqo_tutor.constants import KILL_GRACE
-from liqo_tutor.errors import Interrupted, ToolFailed, ToolGarbled, ToolNotFound, ToolTimeout
+from liqo_tutor.errors import Interrupted, LiqoTutorError, ToolFailed, ToolGarbled, ToolNotFound, ToolTimeout
 from liqo_tutor.results import CommandResult
 
 if TYPE_CHECKING:
     from liqo_tutor.transcript import Transcript
 
-__all__ = ["Listener", "display_of", "reset", "run", "set_listener", "set_transcript", "terminate_all"]
+__all__ = [
+    "Cancelled",
+    "Listener",
+    "cancel_scope",
+    "cancelled",
+    "display_of",
+    "reset",
+    "run",
+    "set_listener",
+    "set_transcript",
+    "terminate_all",
+]
 
 Listener = Callable[[str, "CommandResult | None"], None]
 
@@ -36,6 +48,9 @@ _listener: Listener | None = None
 _transcript: Transcript | None = None
 _live: dict[int, _Child] = {}
 _stopping = threading.Event()
+# A thread may run its commands under a cancel event (see cancel_scope): when it is set, that thread's
+# command is stopped and no new one starts. Used to stop sibling checks once one of them has failed.
+_scope = threading.local()
 # sh keeps output in chunks of this size; we never stream, so large chunks are cheapest.
 _BUFSIZE = 64 * 1024
 _MAIN_SLICE = 0.1  # seconds: how late the main thread may notice a Ctrl-C
@@ -50,6 +65,7 @@ class _Child:
         self.done = threading.Event()
         self.timed_out = False
         self.interrupted = False
+        self.cancelled = False
 
     def signal(self, sig: int) -> None:
         if self.done.is_set():  # reaped: the pid may belong to someone else by now
@@ -99,6 +115,26 @@ def set_transcript(path: Path | None) -> None:
 
     with _lock:
         _transcript = Transcript(path) if path is not None else None
+
+
+class Cancelled(LiqoTutorError):
+    """The command was not run, or was stopped, because its cancel scope was cancelled."""
+
+
+@contextlib.contextmanager
+def cancel_scope(event: threading.Event) -> Iterator[None]:
+    """Commands run by this thread inside the block stop (or do not start) once `event` is set."""
+    _scope.event = event
+    try:
+        yield
+    finally:
+        _scope.event = None
+
+
+def cancelled() -> threading.Event | None:
+    """The cancel event of the current thread's scope, if any."""
+    event: threading.Event | None = getattr(_scope, "event", None)
+    return event
 
 
 def reset() -> None:
@@ -197,6 +233,9 @@ def run(
     display = display_of(args, cwd)
     if _stopping.is_set():
         raise Interrupted(f"not started, interrupted: {display}", hint="resume with `liqo-tutor run`")
+    cancel = cancelled()
+    if cancel is not None and cancel.is_set():
+        raise Cancelled(f"not started, cancelled: {display}")
 
     import sh  # lazy: keeps `liqo-tutor --help` fast
 
@@ -238,6 +277,10 @@ def run(
                     child.interrupted = True
                     child.stop(grace)
                     break
+                if cancel is not None and cancel.is_set():
+                    child.cancelled = True
+                    child.stop(grace)
+                    break
                 if time.monotonic() >= deadline:
                     child.timed_out = True
                     child.stop(grace)
@@ -252,6 +295,8 @@ def run(
     result = _result(proc, args, started, time.monotonic() - t0, display, cluster)
     _notify(display, result)
 
+    if child.cancelled:
+        raise Cancelled(f"cancelled: {display}")
     if child.timed_out:
         raise ToolTimeout(result, timeout, hint="rerun it by hand to see where it waits; --timeout-scale")
     if result.exit_code not in ok_codes and (child.interrupted or _stopping.is_set()):
