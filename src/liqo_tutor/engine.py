@@ -551,6 +551,7 @@ class _Session:
         self.ctx: Context | None = None
         self.t0 = time.monotonic()
         self.results: list[StepResult] = []
+        self._fresh: set[str] = set()  # clusters this run created (empty: `unless` probes are moot)
 
     # -- setup ------------------------------------------------------------------------------
 
@@ -1004,7 +1005,10 @@ class _Session:
             if not res.status.ok:
                 ctx.note(f"nothing to do{f' on {cluster}' if cluster else ''}: not the case that {res.claim}")
                 return 0
-        if action.unless:
+        if action.unless and cluster in self._fresh:
+            # A cluster this run has just created holds nothing yet: no need to ask.
+            pass
+        elif action.unless:
             held = [
                 run_check(ctx, c, cluster if not c.cluster else c.cluster, quick=True) for c in action.unless
             ]
@@ -1018,12 +1022,16 @@ class _Session:
         if byo and action.records and cluster is not None:
             # Recorded before running: an interrupted action still gets undone by teardown.
             self.state.record(action.records, cluster)
+        creates = action.kind == "create-cluster"
+        new_cluster = creates and cluster is not None and not self.state.created(cluster)
         try:
             ACTIONS[action.kind](ctx, action, cluster)
         except LiqoTutorError as exc:
             if exc.hint is None and action.hint is not None:
                 exc.hint = action.hint
             raise
+        if new_cluster and cluster is not None and self.state.created(cluster):
+            self._fresh.add(cluster)
         if byo and action.undoes and cluster is not None:
             self.state.forget(action.undoes, cluster)
         return 1
