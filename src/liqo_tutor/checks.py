@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 _ALL_CODES = tuple(range(256))
-_MAX_INTERVAL = 1.0
+_MAX_INTERVAL = 0.5
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ def poll(
     interval: float,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Outcome:
-    """Call `attempt(remaining)` until it holds, is final, or the deadline passes (backoff x1.5, max 2 s)."""
+    """Call `attempt(remaining)` until it holds, is final, or the deadline passes (backoff x1.5, max 0.5 s)."""
     deadline = time.monotonic() + timeout
     wait = max(0.05, interval)
     cancel = runner.cancelled()  # a sibling check failed: stop polling
