@@ -10,7 +10,6 @@ import sys
 import time
 import types
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,34 +17,10 @@ import pytest
 from typer.testing import CliRunner
 
 from liqo_tutor import cli
+from liqo_tutor.engine import ClusterRef, RunOptions  # the real contract, not a copy
 from liqo_tutor.errors import InputError, StepFailed
 from liqo_tutor.results import CheckResult, RunResult, Status, StepResult
 from liqo_tutor.tools import runner as tool_runner
-
-
-@dataclass(frozen=True)
-class ClusterRef:
-    kubeconfig: Path
-    context: str | None = None
-
-
-@dataclass(frozen=True)
-class RunOptions:  # mirrors the engine contract
-    workdir: Path
-    env: Any
-    line: str | None = None
-    from_step: str | None = None
-    to_step: str | None = None
-    restart: bool = False
-    teardown_after: bool = False
-    sequential: bool = False
-    dry_run: bool = False
-    replace: bool = False
-    timeout_scale: float = 1.0
-    clusters: Any = field(default_factory=dict)
-    steps_dir: Path | None = None
-    prompter: Any = None
-    explain: bool = False
 
 
 class FakeEngine(types.ModuleType):

@@ -156,7 +156,7 @@ def poll(
     interval: float,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Outcome:
-    """Call `attempt(remaining)` until it holds, is final, or the deadline passes (backoff x1.5, max 0.5 s)."""
+    """Call `attempt(remaining)` until it holds, is final, or the deadline passes (x1.5, max 0.5 s)."""
     deadline = time.monotonic() + timeout
     wait = max(0.05, interval)
     cancel = runner.cancelled()  # a sibling check failed: stop polling

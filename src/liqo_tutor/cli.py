@@ -142,6 +142,9 @@ Interactive = Annotated[bool, typer.Option(
 Explain = Annotated[bool, typer.Option(
     "--explain",
     help="After each step, tell what changed in each cluster (nodes, namespaces, services, pods).")]
+Preload = Annotated[bool, typer.Option(
+    "--preload-images",
+    help="Pull the tutorial's images once on this host and load them into every kind cluster.")]
 TimeoutScale = Annotated[float, typer.Option("--timeout-scale", help="Multiply every timeout (e.g. 2).")]
 TutorialArg = Annotated[str | None, typer.Argument(
     help="Tutorial name (default: the one in progress here, else service-offloading).", show_default=False)]
@@ -450,6 +453,7 @@ def run(
     timeout_scale: TimeoutScale = 1.0,
     interactive: Interactive = False,
     explain: Explain = False,
+    preload_images: Preload = False,
     report: Report = None,
     junit: Junit = None,
     simulate: Simulate = False,
@@ -473,7 +477,8 @@ def run(
         opts = _options(workdir=wd, env=build_env(simulate, wd), steps_dir=steps_dir, cluster_specs=cluster,
                         line=line.value if line else None, from_step=from_step, to_step=to_step,
                         restart=restart, teardown_after=teardown, sequential=sequential, dry_run=dry_run,
-                        replace=replace, timeout_scale=timeout_scale, explain=explain)
+                        replace=replace, timeout_scale=timeout_scale, explain=explain,
+                        options=frozenset({"preload-images"} if preload_images else ()))
         engine = _engine()
         bind: Callable[[Any], None] | None = None
         if interactive:
@@ -500,6 +505,7 @@ def step(
     tutorial: Annotated[str | None, typer.Option("--tutorial", "-t", help="Tutorial name.")] = None,
     cluster: Clusters = None,
     explain: Explain = False,
+    preload_images: Preload = False,
     report: Report = None,
     junit: Junit = None,
     simulate: Simulate = False,
@@ -514,7 +520,7 @@ def step(
     def body() -> int:
         wd = _workdir(workdir, writable=True)
         opts = _options(workdir=wd, env=build_env(simulate, wd), steps_dir=steps_dir, cluster_specs=cluster,
-                        explain=explain)
+                        explain=explain, options=frozenset({"preload-images"} if preload_images else ()))
         engine = _engine()
         return _run_with_reporter(json_out, verbose, wd, False,
                                   lambda rep: engine.run_step(tutorial, step_id, opts, rep),

@@ -97,6 +97,7 @@ class RunOptions:
     steps_dir: Path | None = None
     prompter: Prompter | None = None
     explain: bool = False  # after each step, describe what changed in each cluster
+    options: frozenset[str] = frozenset()  # opt-in actions of the tutorial (e.g. "preload-images")
 
 
 @dataclass(frozen=True)
@@ -225,6 +226,8 @@ def plan(tutorial: str | None, opts: RunOptions) -> Plan:
     for step in tut.steps:
         commands: list[PlanCommand] = []
         for action in _applicable(step.actions, line):
+            if action.option is not None and action.option not in opts.options:
+                continue
             for cluster in _targets(tut, action.each, action.cluster):
                 commands.extend(_plan_action(ctx, action, cluster, opts.workdir))
         claims = [
@@ -953,7 +956,8 @@ class _Session:
 
     def _actions(self, ctx: Context, step: Step) -> int:
         """Run the step's actions; returns how many ran (guards may skip them)."""
-        actions = _applicable(step.actions, ctx.line)
+        wanted = self.opts.options
+        actions = [a for a in _applicable(step.actions, ctx.line) if a.option is None or a.option in wanted]
         ran = 0
         if step.concurrent and not self.opts.sequential:
             single = [a for a in actions if not a.each]

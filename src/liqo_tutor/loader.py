@@ -314,6 +314,8 @@ class _ActionCommon(_Raw):
     hint: str | None = None
     records: str | None = None  # remembered per cluster when it runs (bring-your-own clusters)
     undoes: str | None = None  # teardown: on a bring-your-own cluster, only if that was recorded
+    # Runs only when the user asks for this option (e.g. `preload-images` <- --preload-images).
+    option: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9-]*$")
 
     _dur = field_validator("timeout", "retry_delay", mode="before")(_duration)
 
@@ -758,6 +760,7 @@ class _Builder:
             hint=ra.hint,
             records=ra.records,
             undoes=ra.undoes,
+            option=ra.option,
             **fields,
         )
 

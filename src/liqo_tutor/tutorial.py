@@ -131,6 +131,7 @@ class Action:
     unless: tuple[Check, ...] = ()  # if all hold, the action is skipped (already done)
     save: str | None = None  # capture stdout (run) / the pod's logs (run-pod) under this name
     show: str | None = None  # label under which the output is shown to the learner
+    option: str | None = None  # runs only when the user asked for this option (--preload-images)
     # generated-command
     source: str | None = None  # cluster the generating command runs against
     pattern: str | None = None
