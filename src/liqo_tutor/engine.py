@@ -737,6 +737,11 @@ class _Session:
             ctx = self._start(steps)
             for step in steps:
                 if self.state.steps.get(step.id) == "done":
+                    if step.verify == "by-running":
+                        # It changes nothing: probing again is its live verification.
+                        if not self._execute(ctx, step, verifying=True).status.ok:
+                            break
+                        continue
                     held = self._holds(ctx, step)
                     if held is not None:
                         self._skipped(step, "already done: its checks hold live", held)
@@ -826,7 +831,9 @@ class _Session:
                 results.append(res)
         return tuple(results)
 
-    def _execute(self, ctx: Context, step: Step, *, teardown: bool = False) -> StepResult:
+    def _execute(
+        self, ctx: Context, step: Step, *, teardown: bool = False, verifying: bool = False
+    ) -> StepResult:
         self.reporter.step_started(step.id, step.title, step.explain)
         ctx.begin_step(step.id)
         t0 = time.monotonic()
@@ -863,6 +870,8 @@ class _Session:
             status, message, rerun, hint = Status.FAILED, exc.message, None, exc.hint or step.hint
         if not teardown:
             self.state.set_step(step.id, "done" if status.ok else "failed")
+        if verifying and status.ok:
+            status, message = Status.SKIPPED, "already done: verified live by probing again"
         if before is not None:
             after = self._snapshot(ctx)
             for cluster, lines in explain.describe(before, after).items():

@@ -9,7 +9,7 @@ import re
 import shlex
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -239,6 +239,9 @@ class _RawStep(_Raw):
     checks: list[dict[str, Any]] = Field(default_factory=list)
     teardown: bool = False
     concurrent: bool = False
+    # `by-running`: the step changes nothing in the clusters (probes), so running it again is how a
+    # re-run verifies it live; `checks` (default): its checks alone say whether it still holds.
+    verify: Literal["checks", "by-running"] = "checks"
     hint: str | None = None
 
 
@@ -645,6 +648,7 @@ class _Builder:
                     checks=checks,
                     teardown=rs.teardown,
                     concurrent=rs.concurrent,
+                    verify=rs.verify,
                     hint=rs.hint,
                 )
             )

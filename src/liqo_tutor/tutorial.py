@@ -157,6 +157,7 @@ class Step:
     teardown: bool = False
     concurrent: bool = False  # per-cluster chains run in parallel threads
     hint: str | None = None
+    verify: str = "checks"  # "by-running": a re-run verifies it live by running it again (probes only)
 
 
 @dataclass(frozen=True)
