@@ -87,3 +87,13 @@ def test_small_and_non_json_outputs() -> None:
     assert jsonview.readable("[not json") is None
     long = jsonview.readable(json.dumps({"s": "x" * 200}))
     assert long is not None and "…" in long and len(long) < 100
+
+
+def test_a_long_list_of_flat_objects_stays_a_few_lines() -> None:
+    flights = [{f"k{j}": j * 1000 + i for j in range(20)} for i in range(30)]
+    text = jsonview.readable(json.dumps(flights))
+    assert text is not None
+    lines = text.splitlines()
+    assert len(lines) <= 6, text  # header, [, two items on one line each, "… 28 more items", ]
+    assert lines[2].lstrip().startswith('{"k0": 0, ') and lines[2].rstrip(",").endswith("more}")
+    assert "… 28 more items" in text

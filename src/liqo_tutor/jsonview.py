@@ -13,6 +13,7 @@ __all__ = ["readable"]
 MAX_ITEMS = 2  # list items shown before "… N more"
 MAX_KEYS = 8  # object keys shown before "… N more keys"
 MAX_STRING = 60
+ONE_LINE = 90  # characters of a flat object's keys and values shown on its one line
 
 
 def _scalar(value: Any) -> str:
@@ -48,11 +49,16 @@ def _lines(value: Any, indent: int, max_items: int) -> list[str]:
             return ["{}"]
         items = list(value.items())
         shown_items = items[:MAX_KEYS]
-        # Small flat objects stay on one line, as jq -c would print them.
-        flat = all(not isinstance(v, (dict, list)) for _, v in shown_items)
-        one = "{" + ", ".join(f"{json.dumps(k)}: {_scalar(v)}" for k, v in shown_items)
-        if flat and len(items) <= MAX_KEYS and len(one) <= 100:
-            return [one + "}"]
+        # Flat objects stay on one line, as jq -c would print them, cut to what fits a terminal line.
+        if all(not isinstance(v, (dict, list)) for _, v in items):
+            parts: list[str] = []
+            for key, item in items:
+                part = f"{json.dumps(key, ensure_ascii=False)}: {_scalar(item)}"
+                if parts and len(", ".join([*parts, part])) > ONE_LINE:
+                    break
+                parts.append(part)
+            rest = len(items) - len(parts)
+            return ["{" + ", ".join(parts) + (f", … {rest} more" if rest else "") + "}"]
         out = ["{"]
         for i, (key, item) in enumerate(shown_items):
             sub = _lines(item, indent + 1, max_items)
