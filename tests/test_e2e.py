@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from reliability_helpers import sim_processes
+
 pytestmark = pytest.mark.slow
 
 CLI = [sys.executable, "-m", "liqo_tutor"]
@@ -32,22 +34,6 @@ def tutor(
         timeout=timeout,
         stdin=subprocess.DEVNULL,
     )
-
-
-def sim_processes(workdir: Path) -> list[str]:
-    """Command lines of live processes that belong to this workdir's playground."""
-    needle = str(workdir.resolve())
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if needle in cmdline and "pytest" not in cmdline:
-            found.append(cmdline)
-    return found
 
 
 @pytest.fixture
