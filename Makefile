@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= .demo
 
-.PHONY: install demo run test test-kind lint bench clean
+.PHONY: install demo run test test-fast test-kind lint bench clean
 
 install: $(STAMP)
 
@@ -33,6 +33,10 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest -q -m "not kind"
+
+# The inner loop: everything but the end-to-end runs through the playground (marked slow).
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not kind and not slow"
 
 test-kind: install
 	$(BIN)/python -m pytest -q -m kind

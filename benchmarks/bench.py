@@ -38,6 +38,7 @@ TARGETS = {
     "overhead_ms_per_call": ("<=", 10.0),
     "startup_ms": ("<=", 250.0),
     "instant_run_s": ("<=", 10.0),
+    "idle_daemon_cpu_percent": ("<=", 0.5),
 }
 
 
@@ -258,15 +259,57 @@ def instant_run() -> tuple[float, int, int]:
         _discard(work)
 
 
-def startup(args: Sequence[str], n: int) -> list[float]:
+# -- idle cost of the playground (issue 10): its daemon sleeps until a timer, a change or a request ----
+IDLE_SETTLE_S = 5.0  # the daemon's safety-net ticks end 3 s after the last change
+IDLE_WINDOW_S = 60.0
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of `pid` (fields 14 and 15 of /proc/<pid>/stat), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def idle_daemon_cpu_percent(settle: float = IDLE_SETTLE_S, window: float = IDLE_WINDOW_S) -> float:
+    """Percent of one core used by the daemon of a playground left up after the tutorial (`run --to
+    consume`, two clusters peered, the app offloaded) while nothing happens: `settle` seconds after
+    the run, over `window` seconds."""
     work = Path(tempfile.mkdtemp(prefix="liqo-tutor-bench-"))
     try:
-        times = []
-        for _ in range(n):
-            res, elapsed = _tutor(work, args, _env())
-            if res.returncode != 0:
-                raise SystemExit(f"bench: `liqo-tutor {' '.join(args)}` failed: {res.stderr}")
-            times.append(elapsed * 1000)
+        args = ["run", "service-offloading", "--simulate", "--to", "consume"]
+        res, _ = _tutor(work, args, _env(LIQO_TUTOR_SIM_SPEED="0"))
+        if res.returncode != 0:
+            raise SystemExit(f"bench: run for the idle figure failed (exit {res.returncode}):\n"
+                             f"{res.stdout[-2000:]}")
+        pid = int(json.loads((work / ".liqo-tutor" / "sim" / "daemon.json").read_text())["pid"])
+        time.sleep(settle)
+        cpu0, t0 = _cpu_seconds(pid), time.monotonic()
+        time.sleep(window)
+        return 100.0 * (_cpu_seconds(pid) - cpu0) / (time.monotonic() - t0)
+    finally:
+        _discard(work)
+
+
+STARTUP_COMMANDS = (("--help",), ("list",), ("show",), ("status",))
+
+
+def startup(n: int) -> dict[str, list[float]]:
+    """Wall time (ms) of whole `liqo-tutor` processes for each command of STARTUP_COMMANDS, in rounds
+    (one run of each command per round, so that noise on the machine hits them alike), after a
+    warm-up round. As installed: byte code is cached (PYTHONDONTWRITEBYTECODE unset) and so is the
+    validated tutorial (in a cache folder of this bench's own)."""
+    work = Path(tempfile.mkdtemp(prefix="liqo-tutor-bench-"))
+    env = _env(XDG_CACHE_HOME=str(work / "cache"))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    times: dict[str, list[float]] = {" ".join(c): [] for c in STARTUP_COMMANDS}
+    try:
+        for round_ in range(n + 1):
+            for args in STARTUP_COMMANDS:
+                res, elapsed = _tutor(work, args, env)
+                if res.returncode != 0:
+                    raise SystemExit(f"bench: `liqo-tutor {' '.join(args)}` failed: {res.stderr}")
+                if round_:
+                    times[" ".join(args)].append(elapsed * 1000)
         return times
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -317,10 +360,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit("bench: the real kubectl is needed (make install provides it)")
 
     print("liqo-tutor bench (medians; min-max in brackets)", file=sys.stderr)
-    help_ms = _timed("startup: --help", lambda: startup(["--help"], 10))
-    list_ms = _timed("startup: list", lambda: startup(["list"], 10))
+    starts = _timed("startup: --help, list, show, status", lambda: startup(8))
     overhead = _timed("seam overhead", lambda: seam_overhead(200))
     instant = [_timed(f"instant run {i + 1}/{opts.runs}", instant_run) for i in range(opts.runs)]
+    idle_cpu = _timed(f"idle playground daemon ({IDLE_WINDOW_S:g} s)", idle_daemon_cpu_percent)
     par: list[dict[str, float]] = []
     seq: list[dict[str, float]] = []
     for i in range(opts.runs):  # interleaved, so that noise on the machine hits both alike
@@ -334,15 +377,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "wall_ratio_sequential": _figure([p["wall"] / s["wall"] for p, s in zip(par, seq, strict=True)]),
         "detect_slack_s": _figure([r["slack"] for r in par if r["slack"] == r["slack"]] or [float("nan")]),
         "overhead_ms_per_call": _figure(overhead),
-        "startup_ms": _figure(max(help_ms, list_ms, key=statistics.median)),  # the slower command
-        "startup_help_ms": _figure(help_ms),
-        "startup_list_ms": _figure(list_ms),
+        "startup_ms": _figure(max(starts.values(), key=statistics.median)),  # the slowest command
+        **{f"startup_{cmd.strip('-')}_ms": _figure(ms) for cmd, ms in starts.items()},
         "instant_run_s": _figure([i[0] for i in instant]),
         "peak_rss_mb": _figure([i[1] / 1024 for i in instant]),
         "realistic_wall_s": _figure([r["wall"] for r in par]),
         "realistic_critical_path_s": _figure([r["critical"] for r in par]),
         "sequential_wall_s": _figure([s["wall"] for s in seq]),
         "tool_calls_per_run": _figure([float(i[2]) for i in instant]),
+        "idle_daemon_cpu_percent": _figure([idle_cpu]),
     }
     rows = []
     for key, fig in figures.items():

@@ -26,9 +26,18 @@ def test_value_stays_one_token(value: str) -> None:
     assert argv == ["kubectl", "create", "namespace", value, f"--label=x{value}"]
 
 
-def test_empty_single_variable_token_is_dropped_but_not_a_flag_value() -> None:
-    argv = substitute_argv("liqoctl uninstall {skip} --labels={labels}", lookup({"skip": "", "labels": ""}))
-    assert argv == ["liqoctl", "uninstall", "--labels="]
+def test_empty_single_variable_token_and_empty_flag_value_are_dropped() -> None:
+    """No person types `--cluster-labels=`: a `--flag={var}` with an empty value goes, like `{skip}`."""
+    argv = substitute_argv(
+        "liqoctl install kind {skip} --cluster-labels={labels} --name=x{labels} --version {v}",
+        lookup({"skip": "", "labels": "", "v": "v1.2.0"}),
+    )
+    assert argv == ["liqoctl", "install", "kind", "--name=x", "--version", "v1.2.0"]
+
+
+def test_flag_with_a_value_is_kept() -> None:
+    argv = substitute_argv("liqoctl install kind --cluster-labels={labels}", lookup({"labels": "a=b,c=d"}))
+    assert argv == ["liqoctl", "install", "kind", "--cluster-labels=a=b,c=d"]
 
 
 def test_cluster_qualified_variable() -> None:

@@ -34,9 +34,9 @@ def workdir(tmp_path: Path, kubectl_bin: str) -> Iterator[Path]:
 class Run:
     """A `liqo-tutor run` in the background; a thread collects its stdout line by line."""
 
-    def __init__(self, workdir: Path, faults: str) -> None:
+    def __init__(self, workdir: Path, faults: str, *args: str) -> None:
         env = dict(os.environ, LIQO_TUTOR_SIM_FAULTS=faults)
-        self.proc = subprocess.Popen([*CLI, "run", "--simulate"], cwd=workdir, env=env, text=True,
+        self.proc = subprocess.Popen([*CLI, "run", "--simulate", *args], cwd=workdir, env=env, text=True,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      stdin=subprocess.DEVNULL)
         self.lines: queue.Queue[str | None] = queue.Queue()
@@ -116,7 +116,7 @@ def test_interrupt_at_several_points_then_resume_and_teardown(workdir: Path) -> 
     assert steps["provision"] == "done" and steps.get("peer") != "done"  # type: ignore[index,union-attr]
 
     # 3. Ctrl-C twice while a consumer pod's logs are read: the pod is left behind, but recorded.
-    run = Run(workdir, "kubectl logs:slow=60")
+    run = Run(workdir, "kubectl logs:slow=60", "--verbose")  # reading logs is shown with --verbose
     out = run.wait_for("$ kubectl logs consumer-")
     assert "-> peer: passed" in out and "-> offload: passed" in out
     interrupt(run, twice=True)

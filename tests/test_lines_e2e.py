@@ -80,7 +80,10 @@ def test_v0_run_shows_the_seeds_commands_and_columns(v0: Played) -> None:
     assert v0.run.returncode == 0, out + err
     assert "liqoctl v0.10.3: Liqo line v0 detected" in out
     # The trap: a v0.x install pinned to its own version (else it installs the newest, v1, chart).
-    assert "liqoctl install kind --cluster-name london --cluster-labels= --version v0.10.3" in out
+    assert "liqoctl install kind --cluster-name london --version v0.10.3" in out
+    assert "--cluster-labels" not in out  # no labels: no empty flag either
+    # Every claim of the seed is a visible line, including the ones before offloading.
+    assert "✓ before offloading, newyork does not see the application" in out
     assert "kind-v0.yaml" in out
     assert "✓ the Liqo running in newyork is v0.10.3" in out
     assert "liqoctl generate peer-command --only-command --kubeconfig liqo_kubeconf_newyork" in out
@@ -102,7 +105,7 @@ def test_v0_run_shows_the_seeds_commands_and_columns(v0: Played) -> None:
     )
     assert "node/liqo-newyork" in out
     # The seed's consumer: curl | jq in dwdraju/alpine-curl-jq, run as the shell's script.
-    assert "--image=dwdraju/alpine-curl-jq" in out
+    assert "$ kubectl run consumer-" in out and "--rm -i --restart=Never --image dwdraju/alpine-curl-jq" in out
     assert "-- sh -c 'curl -s -H \"accept: application/json\" http://flights-service.liqo-demo:7999/schedule | jq .'" in out
     assert "liqoctl peer --remote-kubeconfig" not in out and "curlimages/curl" not in out
 
@@ -130,6 +133,13 @@ def test_v0_teardown(v0: Played) -> None:
     assert "$ liqoctl unpeer out-of-band newyork --skip-confirm --kubeconfig liqo_kubeconf_london" in out
     assert "$ liqoctl uninstall --skip-confirm --kubeconfig liqo_kubeconf_newyork" in out
     assert "teardown complete: nothing left behind" in out
+    for claim in (
+        "✓ newyork no longer has the flights-service Service",
+        "✓ newyork no longer has the namespace liqo-demo",
+        "✓ Liqo is uninstalled from london (no Deployment left in liqo)",
+        "✓ without --purge, Liqo's CRDs stay in newyork (foreignclusters.discovery.liqo.io)",
+    ):
+        assert claim in out, out
     assert not list(v0.workdir.glob("liqo_kubeconf_*"))
 
 
@@ -163,7 +173,9 @@ def test_v1_run_shows_the_v1_commands_and_role_table(v1: Played) -> None:
     out = v1.run.stdout
     assert v1.run.returncode == 0, out + v1.run.stderr
     assert "liqoctl v1.2.0: Liqo line v1 detected" in out
-    assert "liqoctl install kind --cluster-id london --cluster-labels= --version v1.2.0" in out
+    assert "liqoctl install kind --cluster-id london --version v1.2.0" in out
+    assert "--cluster-labels" not in out
+    assert "✓ before offloading, newyork does not see the application" in out
     assert "kind-v1.yaml" in out
     assert (
         "$ liqoctl peer --remote-kubeconfig liqo_kubeconf_newyork --gw-server-service-type NodePort "
@@ -174,7 +186,7 @@ def test_v1_run_shows_the_v1_commands_and_role_table(v1: Played) -> None:
     assert (table_row(out, ["NAME", "ROLE", "AGE"], "london") or {}).get("ROLE") == "Consumer"
     # `peer` returns before the virtual node is Ready: the run waits for it.
     assert "kubectl wait --for=condition=Ready node/newyork" in out
-    assert "--image=curlimages/curl" in out
+    assert "--rm -i --restart=Never --image curlimages/curl --kubeconfig liqo_kubeconf_newyork -- curl" in out
     assert "generate peer-command" not in out and "out-of-band" not in out
 
 
@@ -194,6 +206,14 @@ def test_v1_teardown(v1: Played) -> None:
         "--kubeconfig liqo_kubeconf_london"
     ) in out
     assert "teardown complete: nothing left behind" in out
+    # The seed's teardown claims: newyork loses what was reflected; uninstall keeps the CRDs.
+    for claim in (
+        "✓ newyork no longer has the flights-service Service",
+        "✓ newyork no longer has the namespace liqo-demo",
+        "✓ Liqo is uninstalled from newyork (no Deployment left in liqo)",
+        "✓ without --purge, Liqo's CRDs stay in london (foreignclusters.core.liqo.io)",
+    ):
+        assert claim in out, out
     assert not list(v1.workdir.glob("liqo_kubeconf_*"))
 
 

@@ -8,6 +8,7 @@ import shutil
 import signal
 import stat
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
@@ -51,10 +52,11 @@ def _when_ready(marker: Path, fn: object, *args: object) -> threading.Thread:
     """Call fn(*args) from a thread once fake-tool has installed its SIGTERM trap."""
 
     def wait_then_call() -> None:
+        # Wait for the condition (the trap is installed), never a fixed time: a busy machine may take
+        # long to start the child. The bound only keeps a broken fake-tool from hanging the suite.
         ready = marker.with_name(marker.name + ".ready")
-        for _ in range(500):
-            if ready.exists():
-                break
+        deadline = time.monotonic() + 120
+        while not ready.exists() and time.monotonic() < deadline:
             threading.Event().wait(0.01)
         fn(*args)  # type: ignore[operator]
 

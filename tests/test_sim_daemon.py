@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import stat
@@ -185,3 +186,52 @@ def test_kubectl_shim_execs_the_real_kubectl_or_says_not_found(tmp_path: Path, m
     res = subprocess.run([str(bare / "kubectl"), "get", "pods"], capture_output=True, text=True, timeout=10,
                          env={"PATH": str(empty)})
     assert res.returncode == 127 and "kubectl: not found" in res.stderr
+
+
+def _daemon_of(simdir: Path) -> tuple[int, int]:
+    info = json.loads((simdir / "daemon.json").read_text())
+    return int(info["pid"]), int(info["control_port"])
+
+
+def test_daemon_stops_when_its_directory_is_deleted(tmp_path: Path, kubectl_bin: str) -> None:
+    """rm -rf of a workdir whose playground is up: its daemon goes within 10 s, ports closed."""
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    simdir = simdir_for(workdir)
+    try:
+        assert _kind(simdir, workdir, "create", "cluster", "--name", "doomed").returncode == 0
+        env = {**os.environ, "HOME": str(workdir), "KUBECONFIG": str(workdir / "kc")}
+        nodes = subprocess.run([kubectl_bin, "get", "nodes", "-o", "name"], env=env, capture_output=True,
+                               text=True, timeout=60)
+        assert nodes.stdout == "node/doomed-control-plane\n", nodes.stderr
+        server = yaml.safe_load((workdir / "kc").read_text())["clusters"][0]["cluster"]["server"]
+        api_port = int(server.rsplit(":", 1)[1])
+        pid, control_port = _daemon_of(simdir)
+        assert pid_alive(pid)
+
+        shutil.rmtree(workdir)
+        assert _wait_gone(pid, timeout=10), "the daemon outlived its deleted directory"
+        assert not _listening(api_port) and not _listening(control_port)
+    finally:
+        if simdir.exists():
+            stop(simdir)
+
+
+def test_daemon_stops_when_its_directory_is_replaced(tmp_path: Path) -> None:
+    """Deleted and made again at the same path (a new scratch dir): the old daemon goes, a new one serves."""
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    simdir = simdir_for(workdir)
+    try:
+        assert _kind(simdir, workdir, "create", "cluster", "--name", "first").returncode == 0
+        old_pid, _ = _daemon_of(simdir)
+        shutil.rmtree(workdir)
+        workdir.mkdir()
+        assert _wait_gone(old_pid, timeout=10), "the daemon of the deleted directory is still running"
+        listed = _kind(simdir, workdir, "get", "clusters")
+        assert listed.returncode == 0 and listed.stderr.strip() == "No kind clusters found."
+        assert _kind(simdir, workdir, "create", "cluster", "--name", "second").returncode == 0
+        new_pid, _ = _daemon_of(simdir)
+        assert new_pid != old_pid and pid_alive(new_pid)
+    finally:
+        stop(simdir)

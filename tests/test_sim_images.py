@@ -15,6 +15,7 @@ from liqo_tutor.sim import images
 from liqo_tutor.sim.apiserver import ApiServerHandle, serve_cluster
 from liqo_tutor.sim.controllers import register
 from liqo_tutor.sim.delays import delay
+from liqo_tutor.sim.shell import Shell
 from liqo_tutor.sim.store import ClusterSpec, World
 
 APP = Path(__file__).resolve().parents[1] / "manifests" / "app.yaml"
@@ -176,3 +177,93 @@ def test_curl_errors_dns_and_no_endpoint(env: _Env) -> None:
     assert logs == (
         "curl: (7) Failed to connect to flights-service port 7999 after 2 ms: Couldn't connect to server\n"
     )
+
+
+def test_nginx_and_nginxdemos_hello_pages(env: _Env, tmp_path: Path) -> None:
+    """nginx serves its welcome page on 80; nginxdemos/hello names the pod that served (server name =
+    hostname, server address = pod IP:port), also as text with the `plain-text` tag."""
+    for name, image in (
+        ("web", "nginx"),
+        ("hello", "nginxdemos/hello"),
+        ("hello-text", "nginxdemos/hello:plain-text"),
+    ):
+        assert (
+            env.kubectl("create", "deployment", name, f"--image={image}", "-n", "liqo-demo").returncode == 0
+        )
+        assert env.kubectl("expose", "deployment", name, "--port=80", "-n", "liqo-demo").returncode == 0
+        done = env.kubectl("rollout", "status", f"deploy/{name}", "-n", "liqo-demo", "--timeout=20s")
+        assert done.returncode == 0, done.stderr
+    logs, code = env.run_pod("n1", "--image=curlimages/curl", "--", "-s", "http://web.liqo-demo")
+    assert code == 0 and "<title>Welcome to nginx!</title>" in logs
+    logs, code = env.run_pod(
+        "n2", "--image=curlimages/curl", "--", "-s", "-f", "http://web.liqo-demo/missing"
+    )
+    assert code == 22 and logs == ""
+    logs, code = env.run_pod(
+        "n3", "--image=curlimages/curl", "--", "-s", "http://hello-text.liqo-demo/some/path"
+    )
+    pod = env.kubectl("get", "pods", "-n", "liqo-demo", "-l", "app=hello-text", "-o",
+                      "jsonpath={.items[0].metadata.name} {.items[0].status.podIP}").stdout.split()  # fmt: skip
+    fields = dict(line.split(": ", 1) for line in logs.splitlines())
+    assert code == 0
+    assert fields["Server name"] == pod[0]
+    assert fields["Server address"] == f"{pod[1]}:80"
+    assert fields["URI"] == "/some/path"
+    logs, code = env.run_pod("n4", "--image=curlimages/curl", "--", "-s", "http://hello.liqo-demo")
+    hello = env.kubectl("get", "pods", "-n", "liqo-demo", "-l", "app=hello", "-o",
+                        "jsonpath={.items[0].metadata.name}").stdout  # fmt: skip
+    assert code == 0 and "<title>Hello World</title>" in logs and hello in logs
+    logs, code = env.run_pod("n5", "--image=curlimages/curl", "--", "-sS", "http://web.liqo-demo:8080")
+    assert code == 7  # nothing listens on 8080
+
+
+def _shell(image: str, world: World | None = None) -> Shell:
+    world = world or World(seed="shell")
+    cluster = world.clusters.get("london") or world.add_cluster(ClusterSpec(name="london"))
+    pod = {"metadata": {"name": "box", "namespace": "default"}}
+    return Shell(
+        images.shell_context(
+            world, cluster, pod, {"name": "box", "image": image, "env": [{"name": "X", "value": "1"}]}
+        )
+    )
+
+
+def test_shell_lines_like_ash() -> None:
+    """busybox ash: quoting, variables, `$?` per command, pipes, redirections, && ||, exit, not found."""
+    sh = _shell("busybox")
+    assert sh.prompt() == "/ # "
+    assert sh.run_line("echo 'a  b' \"$X\" ${X}x $NOPE.").out == "a  b 1 1x .\n"
+    res = sh.run_line("nosuch; echo $?")
+    assert (res.out, res.err) == ("127\n", "sh: nosuch: not found\n")
+    res = sh.run_line("false && echo no || echo yes; true || echo no")
+    assert res.out == "yes\n"
+    res = sh.run_line('echo \'{"a": {"b": [1, 2]}}\' | jq .a.b[1] > /tmp/f; cat /tmp/f; ls /tmp')
+    assert (res.out, res.err) == ("f\n", "sh: jq: not found\n")  # busybox has no jq: an empty file
+    res = _shell("dwdraju/alpine-curl-jq").run_line('echo \'{"a": {"b": [1, 2]}}\' | jq .a.b[1] > f; cat f')
+    assert res.out == "2\n"
+    assert sh.run_line("echo out >&2").err == "out\n"
+    assert sh.run_line("cat /nope 2>&1").out == "cat: can't open '/nope': No such file or directory\n"
+    assert sh.run_line("cd /nowhere").code == 2
+    assert sh.run_line("hostname; pwd").out == "box\n/\n"
+    assert sh.run_line("curl -s http://x").err == "sh: curl: not found\n"  # busybox has no curl
+    res = sh.run_line("sh -c 'echo in; exit 4'; echo after $?")
+    assert res.out == "in\nafter 4\n" and not res.exited
+    res = sh.run_line("exit 5; echo never")
+    assert (res.code, res.exited, res.out) == (5, True, "")
+    assert sh.run_line("echo 'unterminated").code == 2
+
+
+def test_shell_per_image_prompts_and_jq() -> None:
+    assert _shell("curlimages/curl").prompt() == "~ $ "
+    nginx = _shell("nginx")
+    assert nginx.prompt() == "# "
+    assert nginx.run_line("nosuch").err == "sh: 1: nosuch: not found\n"  # dash names the line
+    assert "Welcome to nginx!" in nginx.run_line("cat /usr/share/nginx/html/index.html").out
+    jq = _shell("dwdraju/alpine-curl-jq")
+    doc = '[{"dest": "LAX", "id": 1}, {"dest": "SFO", "id": 2}]'
+    assert jq.run_line(f"echo '{doc}' | jq -r '.[].dest'").out == "LAX\nSFO\n"
+    assert jq.run_line(f"echo '{doc}' | jq -c '.[1]'").out == '{"dest":"SFO","id":2}\n'
+    assert jq.run_line(f"echo '{doc}' | jq length").out == "2\n"
+    bad = jq.run_line(f"echo '{doc}' | jq .dest")
+    assert bad.code == 5 and 'Cannot index array with "dest"' in bad.err
+    assert jq.run_line("echo nope | jq .").code == 2

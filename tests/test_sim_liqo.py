@@ -357,3 +357,45 @@ def test_v0_install_without_version_installs_latest_chart(
     releases = pg.client("newyork").list(builtin("secrets"), "liqo", {"owner": "helm", "name": "liqo",
                                                                      "status": "deployed"})
     assert [s["metadata"]["name"] for s in releases] == ["sh.helm.release.v1.liqo.v2"]
+
+
+def test_pod_webhook_strategies_follow_mutations_go() -> None:
+    """pkg/webhooks/pod/mutations.go (v1.2.0): Local changes nothing; Remote ANDs `liqo.io/type In
+    virtual-node` into every selector term (an empty selector becomes that term); LocalAndRemote ORs a
+    `NotIn virtual-node` term to a non-empty selector; a pod's own required terms are merged term by
+    term (utils.MergeNodeSelector); the Liqo runtime class is left alone."""
+    from liqo_tutor.sim.liqo.webhook import mutate_pod
+
+    south = {"nodeSelectorTerms": [{"matchExpressions": [
+        {"key": "topology.liqo.io/region", "operator": "In", "values": ["south"]}]}]}
+    vn_in = {"key": "liqo.io/type", "operator": "In", "values": ["virtual-node"]}
+    vn_notin = {"key": "liqo.io/type", "operator": "NotIn", "values": ["virtual-node"]}
+    toleration = {"key": "virtual-node.liqo.io/not-allowed", "operator": "Exists", "effect": "NoExecute"}
+
+    spec: dict[str, object] = {"containers": [{"name": "c", "image": "nginx"}]}
+    mutate_pod({"podOffloadingStrategy": "Local", "clusterSelector": south}, spec, True)
+    assert spec == {"containers": [{"name": "c", "image": "nginx"}]}
+
+    spec = {}
+    mutate_pod({"podOffloadingStrategy": "Remote", "clusterSelector": {}}, spec, True)
+    assert spec["tolerations"] == [toleration]
+    assert spec["affinity"] == {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+        "nodeSelectorTerms": [{"matchExpressions": [vn_in]}]}}}
+
+    spec = {}
+    mutate_pod({"podOffloadingStrategy": "LocalAndRemote", "clusterSelector": {}}, spec, True)
+    assert spec == {"tolerations": [toleration]}
+
+    own = {"key": "app", "operator": "Exists"}
+    spec = {"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+        "nodeSelectorTerms": [{"matchExpressions": [own]}]}}}}
+    mutate_pod({"podOffloadingStrategy": "LocalAndRemote", "clusterSelector": south}, spec, False)
+    terms = spec["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]  # type: ignore[index]
+    assert terms == {"nodeSelectorTerms": [
+        {"matchExpressions": [own, south["nodeSelectorTerms"][0]["matchExpressions"][0]]},
+        {"matchExpressions": [own, vn_notin]},
+    ]}
+
+    spec = {"runtimeClassName": "liqo"}
+    mutate_pod({"podOffloadingStrategy": "Remote"}, spec, True)
+    assert spec == {"runtimeClassName": "liqo"}

@@ -119,3 +119,62 @@ def test_crds_per_line() -> None:
     assert fc1["spec"]["versions"][0]["name"] == "v1beta1"
     assert v0["namespaceoffloadings.offloading.liqo.io"].version == "v1alpha1"
     assert v1["namespaceoffloadings.offloading.liqo.io"].version == "v1beta1"
+
+
+def test_offload_selectors_become_node_selector_terms(capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """pkg/liqoctl/offload/handler.go: one term per --selector (OR), requirements sorted by key, `k=v`
+    last as `In [v]`; without --selector the cluster selector is empty (it matches every cluster)."""
+    import yaml
+
+    code, out, _ = run(capsys, monkeypatch, "v1.2.0", "offload", "namespace", "demo", "-o", "yaml",
+                       "--selector", "topology.liqo.io/region=south",
+                       "--selector", "region in (b,a),!staging,zone!=x", "--kubeconfig", "/nonexistent")
+    assert code == 0
+    terms = yaml.safe_load(out)["spec"]["clusterSelector"]["nodeSelectorTerms"]
+    assert terms == [
+        {"matchExpressions": [{"key": "topology.liqo.io/region", "operator": "In", "values": ["south"]}]},
+        {"matchExpressions": [
+            {"key": "region", "operator": "In", "values": ["a", "b"]},
+            {"key": "staging", "operator": "DoesNotExist"},
+            {"key": "zone", "operator": "NotIn", "values": ["x"]},
+        ]},
+    ]
+    code, out, _ = run(capsys, monkeypatch, "v0.10.3", "offload", "namespace", "demo", "-o", "yaml",
+                       "--kubeconfig", "/nonexistent")
+    assert code == 0 and yaml.safe_load(out)["spec"]["clusterSelector"] == {"nodeSelectorTerms": []}
+
+
+def test_root_flags_before_the_subcommand(capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """cobra finds the subcommand past persistent flags and their values: `liqoctl --kubeconfig F install`."""
+    code, out, err = run(capsys, monkeypatch, "v1.2.0", "--kubeconfig", "/nonexistent", "install", "kind",
+                         "--cluster-id", "x")
+    assert code == 1 and out == ""
+    assert err.startswith("Initializing installer\n") and "ERRO: stat /nonexistent" in err
+
+
+def test_info_exists_only_on_v1_and_status_only_on_v0(capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    code, _, err = run(capsys, monkeypatch, "v0.10.3", "info")
+    assert (code, err) == (1, 'Error: unknown command "info" for "liqoctl"\n')
+    code, _, err = run(capsys, monkeypatch, "v1.2.0", "status")
+    assert (code, err) == (1, 'Error: unknown command "status" for "liqoctl"\n')
+
+
+def test_boxes_look_like_liqoctl_info_without_a_terminal() -> None:
+    """pkg/liqoctl/output (boxWidth 80, levelMultiplier 4) as docs/examples/quick-start.md shows it."""
+    from liqo_tutor.sim.tools.liqoctl_boxes import Section, box
+
+    body = Section().entry("Cluster ID", "milan").entry("K8s API server", "https://172.19.0.10:6443")
+    body.section("Cluster labels").entry("liqo.io/provider", "kind")
+    lines = box("Local installation info", body).splitlines()
+    assert lines[0].startswith("─ Local installation info ─") and len(lines[0]) == 82
+    assert lines[1:] == [
+        "  Cluster ID:     milan",
+        "  K8s API server: https://172.19.0.10:6443",
+        "  Cluster labels",
+        "      liqo.io/provider: kind",
+        "─" * 82,
+    ]
+    assert box("Active peerings", Section()).splitlines()[1:] == ["", "─" * 82]

@@ -38,6 +38,7 @@ __all__ = [
     "Context",
     "GeneratedCommandError",
     "match_generated",
+    "pod_command",
     "substitute_argv",
 ]
 
@@ -71,7 +72,8 @@ class ClusterInfo:
 def substitute_argv(command: str, lookup: Callable[[str, str | None], str]) -> list[str]:
     """shlex-split `command`, then substitute `{var}` inside each token: a value never becomes syntax.
 
-    A token that is exactly one variable whose value is empty is dropped (an optional flag).
+    A token that is exactly one variable whose value is empty is dropped (an optional flag), and so
+    is a `--flag={var}` token whose variable is empty: no person types `--cluster-labels=`.
     """
     out: list[str] = []
     for token in shlex.split(command):
@@ -79,8 +81,15 @@ def substitute_argv(command: str, lookup: Callable[[str, str | None], str]) -> l
         value = VAR_RE.sub(lambda m: lookup(m.group(1), m.group(2)), token)
         if whole and value == "":
             continue
+        flag = _FLAG_VAR_RE.fullmatch(token)
+        if flag and value == f"{flag.group(1)}=":
+            continue
         out.append(value)
     return out
+
+
+# `--flag={var}`: a flag whose whole value is one variable.
+_FLAG_VAR_RE = re.compile(r"(--?[A-Za-z0-9][A-Za-z0-9-]*)=" + VAR_RE.pattern)
 
 
 def match_generated(line: str, pattern: str) -> tuple[list[str], dict[str, str]]:
@@ -326,7 +335,8 @@ def run_command(ctx: Context, action: Action, cluster: str | None) -> None:
 
 def _existing_clusters(ctx: Context) -> list[str]:
     argv = ctx.argv(ctx.tutorial.provider.list, None)
-    result = ctx.run(argv, cluster=None, timeout=ctx.scaled(60.0))
+    with runner.quiet():
+        result = ctx.run(argv, cluster=None, timeout=ctx.scaled(60.0))
     return kind_tool.parse_clusters(result.stdout)
 
 
@@ -434,10 +444,53 @@ def generated_command(ctx: Context, action: Action, cluster: str | None) -> None
 _PHASE_EXIT = "jsonpath={.status.phase} {.status.containerStatuses[0].state.terminated.exitCode}"
 
 
+def pod_command(ctx: Context, action: Action, cluster: str | None, pod: str) -> list[str]:
+    """The one-liner a person types for what run-pod does (without `--kubeconfig`)."""
+    ns = ctx.text(action.namespace or "default", cluster)
+    image = ctx.text(action.image or "", cluster)
+    command = ctx.argv(action.command, cluster, extra={"pod": pod})
+    where = [] if ns == "default" else ["-n", ns]
+    return ["kubectl", "run", pod, *where, "--rm", "-i", "--restart=Never", "--image", image, "--", *command]
+
+
 def run_pod(ctx: Context, action: Action, cluster: str | None) -> None:
-    """A one-shot pod without TTY or attach: run, wait for it to finish, read its logs, always delete it."""
+    """A one-shot pod without TTY or attach: run, wait for it to finish, read its logs, always delete it.
+
+    What is shown is the one-liner a person types (`kubectl run NAME --rm -i ...`); the commands
+    that do it (create, polls, logs, delete) are plumbing: transcript, and screen with --verbose.
+    """
     assert cluster is not None
     pod = f"{action.pod_prefix}-{_random.token_hex(4)}"
+    info = ctx.clusters[cluster]
+    shown = with_kubeconfig(pod_command(ctx, action, cluster, pod), str(info.kubeconfig), info.context)
+    display = runner.display_of(shown, ctx.workdir)
+    t0, started = time.monotonic(), time.time()
+    ctx.reporter.command_started(display, cluster)
+    seen: dict[str, str] = {}
+    ended = False
+    try:
+        with runner.quiet():
+            _pod_lifecycle(ctx, action, cluster, pod, seen)
+        ended = True
+    finally:
+        code = seen.get("code", "")
+        ctx.reporter.command_finished(
+            CommandResult(
+                argv=tuple(shown),
+                # The pod's exit code, as `kubectl run -i` returns it; 1 when it never ended or we stopped.
+                exit_code=int(code) if code.isdigit() and (ended or code != "0") else 1,
+                stdout=secrets.redact(seen.get("logs", "")),
+                stderr="",
+                started=started,
+                duration=time.monotonic() - t0,
+                display=display,
+                cluster=cluster,
+            )
+        )
+
+
+def _pod_lifecycle(ctx: Context, action: Action, cluster: str, pod: str, seen: dict[str, str]) -> None:
+    """Create the pod, wait for it to end, read its logs, delete it; `seen`: phase, code, logs."""
     ns = ctx.text(action.namespace or "default", cluster)
     image = ctx.text(action.image or "", cluster)
     command = ctx.argv(action.command, cluster, extra={"pod": pod})
@@ -448,34 +501,13 @@ def run_pod(ctx: Context, action: Action, cluster: str | None) -> None:
     ctx.state.add_pod(cluster, ns, pod)
     try:
         ctx.run(
-            [
-                "kubectl",
-                "run",
-                pod,
-                "-n",
-                ns,
-                "--restart=Never",
-                f"--image={image}",
-                "--command",
-                "--",
-                *command,
-            ],
+            ["kubectl", "run", pod, "-n", ns, "--restart=Never", f"--image={image}", "--command", "--",
+             *command],
             cluster=cluster,
             timeout=call_timeout,
         )
-        # Poll briskly at first (a probe pod usually finishes within seconds), then back off.
-        phase, code, wait = "", "", 0.1
-        while True:
-            res = ctx.run(
-                ["kubectl", "get", "pod", pod, "-n", ns, "-o", _PHASE_EXIT],
-                cluster=cluster,
-                timeout=call_timeout,
-            )
-            phase, _, code = res.stdout.strip().partition(" ")
-            if phase in ("Succeeded", "Failed") or time.monotonic() >= deadline:
-                break
-            time.sleep(min(wait, max(0.0, deadline - time.monotonic())))
-            wait = min(wait * 1.5, 2.0)
+        phase, code = _await_pod(ctx, cluster, pod, ns, deadline, call_timeout)
+        seen.update(phase=phase, code=code.strip())
         if phase not in ("Succeeded", "Failed"):
             raise LiqoTutorError(
                 f"pod {pod} in {cluster} did not finish within {ctx.scaled(action.timeout):g}s "
@@ -484,6 +516,7 @@ def run_pod(ctx: Context, action: Action, cluster: str | None) -> None:
             )
         logs = ctx.run(["kubectl", "logs", pod, "-n", ns], cluster=cluster, timeout=call_timeout).stdout
         code = code.strip()
+        seen["logs"] = logs
         if action.save:
             ctx.save(action.save, cluster, logs)
         if action.show:
@@ -503,6 +536,37 @@ def run_pod(ctx: Context, action: Action, cluster: str | None) -> None:
             ctx.state.drop_pod(cluster, ns, pod)
         except LiqoTutorError:
             pass
+
+
+def _await_pod(
+    ctx: Context, cluster: str, pod: str, ns: str, deadline: float, call_timeout: float
+) -> tuple[str, str]:
+    """Wait until the pod has ended or the deadline passes; (phase, exit code).
+
+    `kubectl wait --for=jsonpath=...=Succeeded` watches the pod, so success is seen as it happens;
+    it runs in slices (2 s, then doubling up to 8 s) and the phase is read after each, so that a
+    Failed pod is noticed within one slice.
+    """
+    phase, code, budget = "", "", 2
+    while True:
+        remaining = deadline - time.monotonic()
+        wait = max(1, min(budget, int(remaining)))
+        res = ctx.run(
+            ["kubectl", "wait", f"pod/{pod}", "-n", ns, "--for=jsonpath={.status.phase}=Succeeded",
+             f"--timeout={wait}s"],
+            cluster=cluster,
+            timeout=wait + call_timeout,
+            ok_codes=range(256),
+        )
+        if res.exit_code == 0:
+            return "Succeeded", "0"  # Succeeded: every container ended with exit code 0
+        res = ctx.run(
+            ["kubectl", "get", "pod", pod, "-n", ns, "-o", _PHASE_EXIT], cluster=cluster, timeout=call_timeout
+        )
+        phase, _, code = res.stdout.strip().partition(" ")
+        if phase in ("Succeeded", "Failed") or time.monotonic() >= deadline:
+            return phase, code
+        budget = min(budget * 2, 8)
 
 
 ACTIONS: dict[str, Callable[[Context, Action, str | None], None]] = {

@@ -6,6 +6,7 @@ itself when the command uses `{timeout}`. Nothing here knows the tutorial.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
 import re
@@ -189,11 +190,17 @@ def _capture_names(check: Check, cluster: str | None) -> list[str]:
 def _command_attempt(
     ctx: Context, check: Check, cluster: str | None, quick: bool
 ) -> Callable[[float], Outcome]:
+    tries = 0
+
     def attempt(remaining: float) -> Outcome:
+        nonlocal tries
         budget = 0 if quick else int(max(1.0, remaining))
         argv = ctx.argv(check.subject[0], cluster, extra={"timeout": f"{budget}s"})
+        tries += 1
         try:
-            result = ctx.run(argv, cluster=cluster, timeout=budget + 30.0, ok_codes=_ALL_CODES)
+            # The first try shows the command; polling it again is plumbing (transcript, --verbose).
+            with runner.quiet() if tries > 1 else contextlib.nullcontext():
+                result = ctx.run(argv, cluster=cluster, timeout=budget + 30.0, ok_codes=_ALL_CODES)
         except ToolTimeout as exc:
             return Outcome(False, "an answer", f"no answer within {exc.timeout:g}s", rerun=exc.result.display)
         if check.kind == "table":

@@ -8,6 +8,7 @@ Heavy modules (engine, rich, sh) are imported inside the commands so `--help` an
 
 from __future__ import annotations
 
+import atexit
 import enum
 import importlib
 import os
@@ -39,6 +40,14 @@ from liqo_tutor.errors import (
 __all__ = ["app", "build_env", "main", "parse_cluster"]
 
 TERMINATE_GRACE = 3.0
+
+# liqo-tutor uses no pydantic plugin: skip their discovery (a scan of every installed package's
+# metadata, about 25 ms of each start-up) unless the user's environment says otherwise. The
+# variable is not passed on to the commands liqo-tutor runs (build_env).
+_PLUGINS_VAR = "PYDANTIC_DISABLE_PLUGINS"
+_PLUGINS_SET_HERE = _PLUGINS_VAR not in os.environ
+if _PLUGINS_SET_HERE:
+    os.environ[_PLUGINS_VAR] = "__all__"
 
 
 class _Group(TyperGroup):
@@ -75,6 +84,10 @@ class _Group(TyperGroup):
             # The interruption is handled and reported: a further Ctrl-C while Python shuts down
             # (joining worker threads) ends the process at once, still with exit code 130.
             signal.signal(signal.SIGINT, _exit_interrupted)
+            # Python puts the default handler back late in its shutdown (after joining threads and
+            # running atexit): a Ctrl-C landing then would end the process as killed by SIGINT
+            # instead of exiting 130. From the atexit stage on, further Ctrl-Cs are ignored.
+            atexit.register(signal.signal, signal.SIGINT, signal.SIG_IGN)
         sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
@@ -200,6 +213,8 @@ def _can_write(wd: Path) -> bool:
 def build_env(simulate: bool, workdir: Path, base: dict[str, str] | None = None) -> dict[str, str]:
     """The complete environment of every child. --simulate changes nothing else than this."""
     env = dict(os.environ if base is None else base)
+    if base is None and _PLUGINS_SET_HERE:
+        env.pop(_PLUGINS_VAR, None)
     if simulate:
         sim = importlib.import_module("liqo_tutor.sim")
         simdir = sim.simdir_for(workdir)
@@ -477,7 +492,7 @@ def run(
         opts = _options(workdir=wd, env=build_env(simulate, wd), steps_dir=steps_dir, cluster_specs=cluster,
                         line=line.value if line else None, from_step=from_step, to_step=to_step,
                         restart=restart, teardown_after=teardown, sequential=sequential, dry_run=dry_run,
-                        replace=replace, timeout_scale=timeout_scale, explain=explain,
+                        replace=replace, timeout_scale=timeout_scale, explain=explain, verbose=verbose,
                         options=frozenset({"preload-images"} if preload_images else ()))
         engine = _engine()
         bind: Callable[[Any], None] | None = None
@@ -520,7 +535,8 @@ def step(
     def body() -> int:
         wd = _workdir(workdir, writable=True)
         opts = _options(workdir=wd, env=build_env(simulate, wd), steps_dir=steps_dir, cluster_specs=cluster,
-                        explain=explain, options=frozenset({"preload-images"} if preload_images else ()))
+                        explain=explain, verbose=verbose,
+                        options=frozenset({"preload-images"} if preload_images else ()))
         engine = _engine()
         return _run_with_reporter(json_out, verbose, wd, False,
                                   lambda rep: engine.run_step(tutorial, step_id, opts, rep),
@@ -551,7 +567,7 @@ def teardown_cmd(
     def body() -> int:
         wd = _workdir(workdir, writable=True)
         opts = _options(workdir=wd, env=build_env(simulate, wd), steps_dir=steps_dir, replace=replace,
-                        cluster_specs=cluster)
+                        cluster_specs=cluster, verbose=verbose)
         engine = _engine()
         code = _run_with_reporter(json_out, verbose, wd, False,
                                   lambda rep: engine.teardown(tutorial, opts, rep),
@@ -600,7 +616,8 @@ def list_cmd(json_out: Json = False, no_color: NoColor = False, steps_dir: Steps
     """List the available tutorials."""
 
     def body() -> int:
-        tutorials = _engine().list_tutorials(steps_dir)
+        # The loader only (no engine, no validation): the names and titles.
+        tutorials = importlib.import_module("liqo_tutor.loader").list_tutorials(steps_dir)
         if json_out:
             ui.print_json([{"name": name, "title": title} for name, title in tutorials])
         else:
@@ -623,7 +640,7 @@ def show(
 
     def body() -> int:
         wd = _workdir(workdir, writable=False)
-        opts = _options(workdir=wd, env=dict(os.environ), steps_dir=steps_dir,
+        opts = _options(workdir=wd, env=build_env(False, wd), steps_dir=steps_dir,
                         line=line.value if line else None, dry_run=True)
         plan = _engine().plan(tutorial, opts)
         if json_out:

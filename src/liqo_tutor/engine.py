@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from liqo_tutor import diagnostics, doctor, explain, kubeconfigs, loader
-from liqo_tutor.actions import ACTIONS, ClusterInfo, Context, current_cluster
+from liqo_tutor.actions import ACTIONS, ClusterInfo, Context, current_cluster, pod_command
 from liqo_tutor.checks import run_check
 from liqo_tutor.constants import DEFAULT_TUTORIAL
 from liqo_tutor.errors import (
@@ -98,6 +98,7 @@ class RunOptions:
     prompter: Prompter | None = None
     explain: bool = False  # after each step, describe what changed in each cluster
     options: frozenset[str] = frozenset()  # opt-in actions of the tutorial (e.g. "preload-images")
+    verbose: bool = False  # also show the plumbing commands (polls, log reads, clean-ups)
 
 
 @dataclass(frozen=True)
@@ -230,11 +231,15 @@ def plan(tutorial: str | None, opts: RunOptions) -> Plan:
                 continue
             for cluster in _targets(tut, action.each, action.cluster):
                 commands.extend(_plan_action(ctx, action, cluster, opts.workdir))
-        claims = [
-            ctx.text(c.claim, cl, extra={"timeout": ""})
-            for c in _applicable(step.checks, line)
-            for cl in _targets(tut, c.each, c.cluster)
+        before = [
+            (c, cl)
+            for a in _applicable(step.actions, line)
+            for a_cl in _targets(tut, a.each, a.cluster)
+            for c in _applicable(a.before, line)
+            for cl in _targets(tut, c.each, c.cluster or a_cl)
         ]
+        after = [(c, cl) for c in _applicable(step.checks, line) for cl in _targets(tut, c.each, c.cluster)]
+        claims = [ctx.text(c.claim, cl, extra={"timeout": ""}) for c, cl in before + after]
         steps.append(
             PlanStep(
                 id=step.id,
@@ -449,20 +454,8 @@ def _plan_action(ctx: Context, action: Action, cluster: str | None, workdir: Pat
             PlanCommand(cluster, shown(_split(shape), cluster), "generated"),
         ]
     if action.kind == "run-pod":
-        cmd = ctx.argv(action.command, cluster, extra={"pod": f"{action.pod_prefix}-<random>"})
-        argv = [
-            "kubectl",
-            "run",
-            f"{action.pod_prefix}-<random>",
-            "-n",
-            ctx.text(action.namespace or "default", cluster),
-            "--restart=Never",
-            f"--image={ctx.text(action.image or '', cluster)}",
-            "--command",
-            "--",
-            *cmd,
-        ]
-        return [PlanCommand(cluster, shown(argv, cluster), "then wait, read its logs, delete the pod")]
+        argv = pod_command(ctx, action, cluster, f"{action.pod_prefix}-<random>")
+        return [PlanCommand(cluster, shown(argv, cluster), "")]
     on = None if action.kind in ("create-cluster", "delete-cluster") else cluster
     return [PlanCommand(cluster, shown(ctx.argv(action.command, cluster), on), when)]
 
@@ -555,10 +548,15 @@ class _Session:
         self.t0 = time.monotonic()
         self.results: list[StepResult] = []
         self._fresh: set[str] = set()  # clusters this run created (empty: `unless` probes are moot)
+        self._before: list[CheckResult] = []  # the running step's claims verified before an action
+        # The running step's claims already asked by a cluster's thread: (id(check), cluster) -> result.
+        self._early: dict[tuple[int, str | None], CheckResult] = {}
 
     # -- setup ------------------------------------------------------------------------------
 
     def _listener(self, display: str, result: CommandResult | None) -> None:
+        if runner.is_quiet() and not self.opts.verbose:
+            return  # plumbing (polls, log reads, clean-ups): transcript only, unless --verbose
         if result is None:
             self.reporter.command_started(display, current_cluster())
         else:
@@ -572,7 +570,8 @@ class _Session:
         line, version = self._choose_line(need_line)
         ctx = _context(self.tut, self.opts, self.state, self.reporter, line, version)
         # Before anything is recorded: clusters already running Liqo of another line stop the run here.
-        verdict = self._probe_servers(ctx, fatal=need_line)
+        with runner.quiet():
+            verdict = self._probe_servers(ctx, fatal=need_line)
         if self.state.tutorial_hash not in (None, self.tut.digest) and self.state.steps:
             self.reporter.note("the tutorial changed since the last run: recorded progress is re-verified")
             self.state.steps = {}
@@ -628,7 +627,8 @@ class _Session:
             chosen = _line_for_plan(self.tut, self.opts, self.state, seen)
             self._client_version = seen[0] if seen else None
             return chosen
-        detected, raw = _detect(self.tut, self.opts)
+        with runner.quiet():
+            detected, raw = _detect(self.tut, self.opts)
         self._client_version = detected
         return choose_line(self.tut.lines, detected=detected, forced=self.opts.line, raw_output=raw)
 
@@ -684,7 +684,8 @@ class _Session:
         raise StepFailed(f"this machine is not ready ({what})", hint=hint)
 
     def _doctor_run(self, argv: Sequence[str], *, env: Mapping[str, str], timeout: float) -> CommandResult:
-        return runner.run(argv, env=env, timeout=timeout * self.opts.timeout_scale, cwd=self.opts.workdir)
+        with runner.quiet():
+            return runner.run(argv, env=env, timeout=timeout * self.opts.timeout_scale, cwd=self.opts.workdir)
 
     def _finish(self, line: str | None) -> RunResult:
         result = RunResult(
@@ -731,10 +732,16 @@ class _Session:
         steps = self._main_range()
 
         def body() -> RunResult:
-            if self.opts.restart:
+            nothing = self.opts.restart and self._nothing_to_tear_down()
+            if self.opts.restart and not nothing:
                 self._teardown_body(announce=False)
+            if self.opts.restart:
                 self.state.reset_steps()
             ctx = self._start(steps)
+            if nothing:
+                self.reporter.note(
+                    "--restart: nothing to tear down (no cluster, kubeconfig or probe pod recorded here)"
+                )
             for step in steps:
                 if self.state.steps.get(step.id) == "done":
                     if step.verify == "by-running":
@@ -766,6 +773,14 @@ class _Session:
             return self._finish(ctx.line)
 
         return self._guarded(body)
+
+    def _nothing_to_tear_down(self) -> bool:
+        """Nothing recorded and no kubeconfig of ours in the workdir: a teardown would find nothing."""
+        if self.opts.clusters or self.opts.replace or self.state.undo or self.state.kubeconfigs:
+            return False
+        if any(self.state.created(c.name) for c in self.tut.clusters) or self.state.pods():
+            return False
+        return not any(info.kubeconfig.exists() for info in _clusters(self.tut, self.opts).values())
 
     def run_one(self, step_id: str) -> RunResult:
         step = self.tut.step(step_id)
@@ -839,11 +854,15 @@ class _Session:
         t0 = time.monotonic()
         checks: list[CheckResult] = []
         before = self._snapshot(ctx) if self.opts.explain and not teardown else None
+        self._before = checks  # claims verified before an action join the step's checks
+        self._early = {}
         try:
             if any(a.kind == "create-cluster" for a in step.actions):
                 self._preflight(create=True)
             ran = self._actions(ctx, step)
-            if not teardown or ran:
+            # A teardown step whose actions all found nothing to undo has nothing to verify; one
+            # without applicable actions still verifies its claims.
+            if not teardown or ran or not _applicable(step.actions, ctx.line):
                 for res in self._checks(ctx, step):
                     checks.append(res)
                     self.reporter.check_finished(step.id, res)
@@ -896,47 +915,19 @@ class _Session:
     def _checks(self, ctx: Context, step: Step) -> Iterator[CheckResult]:
         """The step's checks, in their declared order. Checks that ask a cluster something run
         together (they are independent); a check computed from captured values waits for the
-        ones before it. Nothing after the first failure is reported."""
+        ones before it. Nothing after the first failure is reported. Results already obtained
+        (a concurrent step's per-cluster claims, see _early_checks) are not asked again."""
         targets = [
             (check, cluster)
             for check in _applicable(step.checks, ctx.line)
             for cluster in _targets(self.tut, check.each, check.cluster)
         ]
         batch: list[tuple[Check, str | None]] = []
-
-        def flush() -> Iterator[CheckResult]:
-            if len(batch) <= 1 or self.opts.sequential:
-                for check, cluster in batch:
-                    res = run_check(ctx, check, cluster)
-                    yield res
-                    if not res.status.ok:
-                        return
-                return
-            cancel = threading.Event()
-
-            def one(check: Check, cluster: str | None) -> CheckResult:
-                with runner.cancel_scope(cancel):
-                    return run_check(ctx, check, cluster)
-
-            pool = ThreadPoolExecutor(max_workers=len(batch), thread_name_prefix="check")
-            try:
-                futures = [pool.submit(one, check, cluster) for check, cluster in batch]
-                for fut in futures:
-                    res = _result_of(fut)
-                    yield res
-                    if not res.status.ok:
-                        return
-            finally:
-                # Once one claim fails (or we stop), the others' answers no longer matter: stop their
-                # commands and polls now rather than letting them run to their timeouts.
-                cancel.set()
-                pool.shutdown(wait=True, cancel_futures=True)
-
         for check, cluster in targets:
             if check.kind in ("command", "table"):
                 batch.append((check, cluster))
                 continue
-            for res in flush():
+            for res in self._batch(ctx, batch):
                 yield res
                 if not res.status.ok:
                     return
@@ -945,7 +936,50 @@ class _Session:
             yield res
             if not res.status.ok:
                 return
-        yield from flush()
+        yield from self._batch(ctx, batch)
+
+    def _batch(self, ctx: Context, batch: list[tuple[Check, str | None]]) -> Iterator[CheckResult]:
+        """Independent claims asked together; their results in order, up to the first failure."""
+        early = self._early
+        todo = [(c, cl) for c, cl in batch if (id(c), cl) not in early]
+        if len(todo) <= 1 or self.opts.sequential:
+            for check, cluster in batch:
+                res = early.get((id(check), cluster)) or run_check(ctx, check, cluster)
+                yield res
+                if not res.status.ok:
+                    return
+            return
+        cancel = threading.Event()
+
+        def one(check: Check, cluster: str | None) -> CheckResult:
+            with runner.cancel_scope(cancel):
+                return run_check(ctx, check, cluster)
+
+        pool = ThreadPoolExecutor(max_workers=len(todo), thread_name_prefix="check")
+        try:
+            futures = {(id(c), cl): pool.submit(one, c, cl) for c, cl in todo}
+            for check, cluster in batch:
+                key = (id(check), cluster)
+                res = early[key] if key in early else _result_of(futures[key])
+                yield res
+                if not res.status.ok:
+                    return
+        finally:
+            # Once one claim fails (or we stop), the others' answers no longer matter: stop their
+            # commands and polls now rather than letting them run to their timeouts.
+            cancel.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _early_checks(self, ctx: Context, step: Step, cluster: str) -> None:
+        """In a concurrent step, a cluster's own claims (`each:` commands and tables) are asked by its
+        thread as soon as its chain is done, while the other clusters are still busy."""
+        mine: list[tuple[Check, str | None]] = [
+            (c, cluster)
+            for c in _applicable(step.checks, ctx.line)
+            if c.each and c.kind in ("command", "table")
+        ]
+        for res, (check, _) in zip(self._batch(ctx, mine), mine, strict=False):
+            self._early[(id(check), cluster)] = res
 
     def _diagnose(self, ctx: Context, res: StepResult) -> StepResult:
         """Collect the YAML's diagnostics from every cluster; quietly (transcript only)."""
@@ -974,18 +1008,21 @@ class _Session:
                 ran += self._action(ctx, a, a.cluster)
             chains = [a for a in actions if a.each]
             if chains:
-                ran += self._parallel(ctx, chains)
+                ran += self._parallel(ctx, chains, after=lambda name: self._early_checks(ctx, step, name))
             return ran
         for a in actions:
             for cluster in _targets(self.tut, a.each, a.cluster):
                 ran += self._action(ctx, a, cluster)
         return ran
 
-    def _parallel(self, ctx: Context, chain: list[Action]) -> int:
-        """One thread per cluster, each running the whole chain for its cluster in order."""
+    def _parallel(self, ctx: Context, chain: list[Action], after: Callable[[str], None] | None = None) -> int:
+        """One thread per cluster, each running the whole chain for its cluster in order, then `after`."""
 
         def work(cluster: str) -> int:
-            return sum(self._action(ctx, a, cluster) for a in chain)
+            ran = sum(self._action(ctx, a, cluster) for a in chain)
+            if after is not None:
+                after(cluster)
+            return ran
 
         names = [c.name for c in self.tut.clusters]
         pool = ThreadPoolExecutor(max_workers=len(names), thread_name_prefix="cluster")
@@ -1014,7 +1051,8 @@ class _Session:
 
     def _action(self, ctx: Context, action: Action, cluster: str | None) -> int:
         for guard in action.guards:
-            res = run_check(ctx, guard, cluster if not guard.cluster else guard.cluster, quick=True)
+            with runner.quiet():
+                res = run_check(ctx, guard, cluster if not guard.cluster else guard.cluster, quick=True)
             if not res.status.ok:
                 ctx.note(f"nothing to do{f' on {cluster}' if cluster else ''}: not the case that {res.claim}")
                 return 0
@@ -1022,9 +1060,11 @@ class _Session:
             # A cluster this run has just created holds nothing yet: no need to ask.
             pass
         elif action.unless:
-            held = [
-                run_check(ctx, c, cluster if not c.cluster else c.cluster, quick=True) for c in action.unless
-            ]
+            with runner.quiet():
+                held = [
+                    run_check(ctx, c, cluster if not c.cluster else c.cluster, quick=True)
+                    for c in action.unless
+                ]
             if all(r.status.ok for r in held):
                 ctx.note(f"already done{f' on {cluster}' if cluster else ''}: {held[0].claim}")
                 return 0
@@ -1035,6 +1075,7 @@ class _Session:
         if byo and action.records and cluster is not None:
             # Recorded before running: an interrupted action still gets undone by teardown.
             self.state.record(action.records, cluster)
+        self._claims_before(ctx, action, cluster)
         creates = action.kind == "create-cluster"
         new_cluster = creates and cluster is not None and not self.state.created(cluster)
         try:
@@ -1048,6 +1089,16 @@ class _Session:
         if byo and action.undoes and cluster is not None:
             self.state.forget(action.undoes, cluster)
         return 1
+
+    def _claims_before(self, ctx: Context, action: Action, cluster: str | None) -> None:
+        """The action's `before:` claims (polled like a step's checks), each reported as it is verified."""
+        for check in _applicable(action.before, ctx.line):
+            for target in _targets(self.tut, check.each, check.cluster or cluster):
+                res = run_check(ctx, check, target)
+                self._before.append(res)
+                self.reporter.check_finished(ctx.step_id, res)
+                if not res.status.ok:
+                    raise _StepError(Status.FAILED, res.message, hint=res.hint)
 
     def _snapshot(self, ctx: Context) -> dict[str, explain.Snapshot]:
         """What each reachable cluster holds now (for --explain); commands go to the transcript only."""
@@ -1079,7 +1130,7 @@ class _Session:
         else:
             ctx = self.ctx or self._start(steps, need_line=False)
         own_at_start = [n for n, i in ctx.clusters.items() if not i.byo and self.state.created(n)]
-        self._undo_pods(ctx)
+        self._undo_pods(ctx)  # a probe pod left behind by an interruption: a visible clean-up
         problems: list[str] = []
         for step in steps:
             res = self._execute(ctx, step, teardown=True)
@@ -1090,9 +1141,10 @@ class _Session:
         own = [n for n, i in ctx.clusters.items() if not i.byo and self.state.created(n)]
         if own:
             try:
-                existing = kind_tool.get_clusters(
-                    _split(self.tut.provider.list), env=self.opts.env, cwd=self.opts.workdir
-                )
+                with runner.quiet():
+                    existing = kind_tool.get_clusters(
+                        _split(self.tut.provider.list), env=self.opts.env, cwd=self.opts.workdir
+                    )
                 leftovers += [f"cluster {n}" for n in own if n in existing]
             except LiqoTutorError as exc:
                 leftovers.append(f"could not list clusters ({exc.message})")
@@ -1101,7 +1153,8 @@ class _Session:
                 leftovers.append(f"kubeconfig {kc}")
             else:
                 self.state.kubeconfigs.remove(kc)
-        leftovers += self._leftover_pods(ctx)
+        with runner.quiet():
+            leftovers += self._leftover_pods(ctx)
         for path in kubeconfigs.default_paths(self.opts.env):
             names = kubeconfigs.contexts(path)
             leftovers += [

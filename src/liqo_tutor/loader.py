@@ -61,6 +61,20 @@ _DURATION_RE = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(
 # Where tutorials live
 
 
+# libyaml's parser when PyYAML was built with it (ten times faster than the pure-Python one).
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _parse_yaml(text: str) -> tuple[yaml.Node | None, Any]:
+    """(node tree, data) of a YAML text; an error is worded by the pure-Python parser, as always."""
+    try:
+        return yaml.compose(text, Loader=_YAML_LOADER), yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506
+    except yaml.YAMLError:
+        if _YAML_LOADER is yaml.SafeLoader:
+            raise
+    return yaml.compose(text, Loader=yaml.SafeLoader), yaml.safe_load(text)
+
+
 def _package_dir(sub: str) -> Path:
     return Path(str(importlib.resources.files("liqo_tutor") / "data" / sub))
 
@@ -100,7 +114,7 @@ def list_tutorials(steps_dir_override: Path | None = None) -> list[tuple[str, st
     for path in sorted(where.glob("*.yaml")):
         title = ""
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # noqa: S506
             if isinstance(data, dict) and isinstance(data.get("title"), str):
                 title = data["title"]
         except (OSError, yaml.YAMLError):
@@ -110,7 +124,20 @@ def list_tutorials(steps_dir_override: Path | None = None) -> list[tuple[str, st
 
 
 def load(name: str, steps_dir_override: Path | None = None) -> Tutorial:
-    return validate(find(name, steps_dir_override))
+    """The validated tutorial `name`; a validation done before for the same file and code is reused."""
+    from liqo_tutor import tutcache
+
+    path = find(name, steps_dir_override)
+    try:
+        cache_key = tutcache.key(path, path.read_bytes(), manifests_dir(path))
+    except OSError:
+        return validate(path)
+    cached = tutcache.get(cache_key)
+    if cached is not None:
+        return cached
+    tutorial = validate(path)
+    tutcache.put(cache_key, tutorial)
+    return tutorial
 
 
 # ---------------------------------------------------------------------------------------------
@@ -170,7 +197,8 @@ def _duration(v: Any) -> float:
 
 
 class _Raw(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # defer_build: a model's validator is built when first used, not when this module is imported.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class _RawCluster(_Raw):
@@ -314,6 +342,8 @@ class _ActionCommon(_Raw):
     retry_delay: float = 3.0
     guards: list[dict[str, Any]] = Field(default_factory=list)
     unless: list[dict[str, Any]] = Field(default_factory=list)
+    # Claims verified just before the action runs (only when it runs): "newyork does not see it yet".
+    before: list[dict[str, Any]] = Field(default_factory=list)
     hint: str | None = None
     records: str | None = None  # remembered per cluster when it runs (bring-your-own clusters)
     undoes: str | None = None  # teardown: on a bring-your-own cluster, only if that was recorded
@@ -466,8 +496,7 @@ def validate(path: Path) -> Tutorial:
         raise InputError(f"cannot read tutorial file {path}: {exc.strerror}") from None
     text = raw_bytes.decode("utf-8", errors="replace")
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root, data = _parse_yaml(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -748,6 +777,10 @@ class _Builder:
             self._check(g, loc + ("unless", j), default_cluster=cluster_ctx, parent_lines=line_names)
             for j, g in enumerate(ra.unless)
         )
+        before = tuple(
+            self._check(g, loc + ("before", j), default_cluster=cluster_ctx, parent_lines=line_names)
+            for j, g in enumerate(ra.before)
+        )
         return Action(
             kind=kind,
             command=text,
@@ -761,6 +794,7 @@ class _Builder:
             retry_delay=ra.retry_delay,
             guards=guards,
             unless=unless,
+            before=before,
             hint=ra.hint,
             records=ra.records,
             undoes=ra.undoes,

@@ -129,6 +129,7 @@ class Action:
     retry_delay: float = 3.0
     guards: tuple[Check, ...] = ()  # all must hold, else the action is skipped (absent = nothing to do)
     unless: tuple[Check, ...] = ()  # if all hold, the action is skipped (already done)
+    before: tuple[Check, ...] = ()  # claims verified (and shown) just before the action runs
     save: str | None = None  # capture stdout (run) / the pod's logs (run-pod) under this name
     show: str | None = None  # label under which the output is shown to the learner
     option: str | None = None  # runs only when the user asked for this option (--preload-images)

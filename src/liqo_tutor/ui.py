@@ -143,6 +143,10 @@ class _Base:
         """Plug into `tools.runner.set_listener` when the engine does not report commands itself."""
         if self._engine_commands:
             return
+        from liqo_tutor.tools import runner
+
+        if runner.is_quiet() and not getattr(self, "verbose", False):
+            return
         if result is None:
             self._command_started(display, None)
         else:

@@ -12,7 +12,7 @@ __all__ = ["MARKER", "ensure_bin", "real_kubectl", "sim_env", "simdir_for"]
 
 # Every generated shim carries this line: it tells our own shims apart from real tools on PATH.
 MARKER = "# liqo-tutor simulated playground shim"
-SIMULATED = ("kind", "liqoctl", "docker")
+SIMULATED = ("kind", "liqoctl", "docker", "helm")
 
 
 def simdir_for(workdir: Path) -> Path:

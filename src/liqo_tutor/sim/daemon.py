@@ -29,7 +29,14 @@ DEFAULT_IDLE = 3600.0
 # A daemon nobody gave a cluster to (the creating kind died) does not linger for an hour.
 EMPTY_IDLE = 60.0
 SAVE_DEBOUNCE = 0.2
-PENDING_TICK = 0.5
+# Is the playground's directory still there? A daemon whose directory was deleted exits.
+DIR_CHECK = 2.0
+# After a change, reconcile every SETTLE_TICK for SETTLE seconds even without a wake (a safety net
+# for a controller that forgot to ask for one); after that only changes, wakes and requests count.
+SETTLE = 3.0
+SETTLE_TICK = 1.0
+# A request (someone is looking) reconciles at most this often when nothing else would.
+POKE_SPACING = 1.0
 
 
 def node_image_entry(image: str, image_id: str, size: int) -> Obj:
@@ -50,6 +57,13 @@ class Daemon:
         self.last_activity = time.monotonic()
         self.control: ThreadingHTTPServer | None = None
         self._state_lock = threading.Lock()
+        self._poked = False
+        # The open daemon.lock: its link count drops to 0 when the directory is deleted.
+        self.lock_file: IO[str] | None = None
+        # The directory itself, held open: state is written into THIS directory, never into a new
+        # one made at the same path after it was deleted (creating a file in it then fails).
+        self.dir_fd: int | None = None
+        self.gone = False
 
     # --- state ------------------------------------------------------------------------------
     def _load(self) -> World:
@@ -63,12 +77,57 @@ class Daemon:
         return World()
 
     def save(self) -> None:
+        if self.gone:
+            return
         with self._state_lock:
-            data = self.world.to_json()
-            atomic_write(self.simdir / "state.json", json.dumps(data, separators=(",", ":")))
+            text = json.dumps(self.world.to_json(), separators=(",", ":"))
+            try:
+                self._write("state.json", text)
+            except FileNotFoundError:
+                log.warning("%s is gone: state not saved", self.simdir)
+                self.gone = True
+            except OSError as exc:
+                log.error("saving state failed: %s", exc)
+
+    def _write(self, name: str, text: str) -> None:
+        """Atomically replace `name` in the daemon's own directory (owner-only: it holds Secrets)."""
+        if self.dir_fd is None:
+            atomic_write(self.simdir / name, text, mode=0o600)
+            return
+        tmp = f".{name}.{os.getpid()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600, dir_fd=self.dir_fd)
+        try:
+            data = memoryview(text.encode())
+            while data:
+                data = data[os.write(fd, data):]
+        finally:
+            os.close(fd)
+        os.replace(tmp, name, src_dir_fd=self.dir_fd, dst_dir_fd=self.dir_fd)
 
     def touch(self) -> None:
+        """A request arrived: not idle, and time-based conditions are brought up to date."""
         self.last_activity = time.monotonic()
+        if self._poked:
+            return  # the loop already knows (one wake-up per reconcile, not one per request)
+        with self.world.cond:
+            self._poked = True
+            self.world.cond.notify_all()
+
+    def wake(self) -> None:
+        """Make the loop look at its state now (stop requested, for instance)."""
+        with self.world.cond:
+            self.world.cond.notify_all()
+
+    def directory_gone(self) -> bool:
+        """The playground's directory (or its lock file) was deleted or replaced."""
+        try:
+            if self.lock_file is not None and os.fstat(self.lock_file.fileno()).st_nlink == 0:
+                return True
+            if self.dir_fd is not None and os.fstat(self.dir_fd).st_nlink == 0:
+                return True
+            return not self.simdir.is_dir()
+        except OSError:
+            return True
 
     # --- controllers and listeners ---------------------------------------------------------------
     def register_controllers(self) -> None:
@@ -197,36 +256,81 @@ class Daemon:
         return int(self.control.server_address[1])
 
     def loop(self) -> None:
+        """Event-driven: reconcile on a change, a due wake or a request, else sleep until the next one."""
         world = self.world
         seen = -1
         saved = world.generation
-        last_save = 0.0
+        mono = time.monotonic()
+        last_save = last_reconcile = 0.0
+        last_change = next_dir_check = mono
         while not self.stop.is_set():
-            now = time.time()
-            wake = world.next_wake()
-            timeout = 1.0
-            if wake is not None:
-                timeout = min(max(wake - now, 0.0), PENDING_TICK)
-            if world.generation != saved:
-                timeout = min(timeout, SAVE_DEBOUNCE)
+            mono = time.monotonic()
+            if mono >= next_dir_check:
+                next_dir_check = mono + DIR_CHECK
+                if self.directory_gone():
+                    log.warning("%s was deleted: exiting", self.simdir)
+                    self.gone = True
+                    break
+            if self._idle_exit(mono):
+                break
             with world.cond:
-                if world.generation == seen and not (wake is not None and wake <= now):
-                    world.cond.wait(timeout)
+                due, deadline = self._reconcile_due(seen, mono, last_reconcile, last_change)
+                if not due:
+                    if world.generation != saved:
+                        deadline = min(deadline, last_save + SAVE_DEBOUNCE)
+                    deadline = min(deadline, next_dir_check, self._idle_deadline())
+                    world.cond.wait(max(0.0, deadline - mono))
+                    due, _ = self._reconcile_due(seen, time.monotonic(), last_reconcile, last_change)
+                self._poked = self._poked and not due
             if self.stop.is_set():
                 break
-            try:
-                world.reconcile()
-            except Exception:  # a controller bug must not take the playground down
-                log.exception("reconcile failed")
-            seen = world.generation
+            if due:
+                before = world.generation
+                try:
+                    world.reconcile()
+                except Exception:  # a controller bug must not take the playground down
+                    log.exception("reconcile failed")
+                last_reconcile = time.monotonic()
+                if world.generation != before or seen != before:
+                    last_change = last_reconcile
+                seen = world.generation
             mono = time.monotonic()
-            if seen != saved and mono - last_save >= SAVE_DEBOUNCE:
+            if world.generation != saved and mono - last_save >= SAVE_DEBOUNCE:
                 self.save()
-                saved, last_save = seen, mono
-            idle_for = mono - self.last_activity
-            if idle_for > self.idle or (not world.clusters and idle_for > min(EMPTY_IDLE, self.idle)):
-                log.info("idle for %.0fs: exiting", idle_for)
-                break
+                saved, last_save = world.generation, mono
+
+    def _reconcile_due(self, seen: int, mono: float, last_reconcile: float,
+                       last_change: float) -> tuple[bool, float]:
+        """(reconcile now?, monotonic time when one will be due). Called holding world.cond."""
+        world = self.world
+        if world.generation != seen:
+            return True, mono
+        deadline = mono + 3600.0
+        wake = world.next_wake()
+        if wake is not None:
+            left = wake - time.time()
+            if left <= 0:
+                return True, mono
+            deadline = min(deadline, mono + left)
+        if mono - last_change < SETTLE:
+            if mono >= last_reconcile + SETTLE_TICK:
+                return True, mono
+            deadline = min(deadline, last_reconcile + SETTLE_TICK)
+        if self._poked:
+            if mono >= last_reconcile + POKE_SPACING:
+                return True, mono
+            deadline = min(deadline, last_reconcile + POKE_SPACING)
+        return False, deadline
+
+    def _idle_deadline(self) -> float:
+        limit = self.idle if self.world.clusters else min(EMPTY_IDLE, self.idle)
+        return self.last_activity + limit
+
+    def _idle_exit(self, mono: float) -> bool:
+        if mono > self._idle_deadline():
+            log.info("idle for %.0fs: exiting", mono - self.last_activity)
+            return True
+        return False
 
     def shutdown(self) -> None:
         self.stop.set()
@@ -283,8 +387,7 @@ class _ControlHandler(BaseHTTPRequestHandler):
             elif method == "POST" and path == "/shutdown":
                 self._reply(200, {"ok": True})
                 daemon.stop.set()
-                with daemon.world.cond:
-                    daemon.world.cond.notify_all()
+                daemon.wake()
             else:
                 self._reply(404, {"error": f"no such endpoint: {method} {path}"})
         except ApiError as exc:
@@ -295,8 +398,7 @@ class _ControlHandler(BaseHTTPRequestHandler):
             log.exception("control %s %s", method, path)
             self._reply(500, {"error": repr(exc)})
         if method in ("DELETE",) and daemon.stop.is_set():
-            with daemon.world.cond:
-                daemon.world.cond.notify_all()
+            daemon.wake()
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
         self._handle("GET")
@@ -340,13 +442,16 @@ def run(simdir: Path) -> int:
         format="%(asctime)s %(process)d %(levelname)s %(message)s",
     )
     daemon = Daemon(simdir, _idle_seconds())
+    daemon.lock_file = lock
+    daemon.dir_fd = os.open(simdir, os.O_RDONLY | os.O_DIRECTORY)
     stop_signal: list[int] = []
 
     def on_signal(signum: int, _frame: Any) -> None:
         stop_signal.append(signum)
         daemon.stop.set()
-        # No lock here: the handler may run while the main thread holds world.cond.
-        # The loop's wait has a timeout of at most one second.
+        # No lock here: the handler may run while the main thread holds world.cond; a thread
+        # takes it as soon as it is free and wakes the loop.
+        threading.Thread(target=daemon.wake, name="on-signal", daemon=True).start()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
@@ -371,6 +476,7 @@ def run(simdir: Path) -> int:
             except (OSError, ValueError):
                 pass
             log.info("daemon %d exits%s", os.getpid(), f" on signal {stop_signal[0]}" if stop_signal else "")
+            os.close(daemon.dir_fd)
             lock.close()
     return 0
 

@@ -1,27 +1,37 @@
-"""Container image behaviours: flights-service, curl images (with a jq pipeline), system images, unknown."""
+"""Container image behaviours: what each image serves, runs and contains; one registry for all of them.
+
+An image is registered with `register_image(repo, Behaviour)` (or a prefix with `prefix=True`); the
+shell in a container is sim/shell.py, its file system the Behaviour's ImageFs.
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import json
-import shlex
+import threading
 import time
 import urllib.parse
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from liqo_tutor.sim.shell import ShellContext
     from liqo_tutor.sim.store import Cluster, Obj, World
 
 __all__ = [
     "Behaviour",
     "HttpResponse",
+    "ImageFs",
     "behaviour_for",
+    "container_argv",
     "flights_schedule",
     "http_get",
     "image_repo",
+    "register_image",
+    "resolve_host",
     "run_container",
+    "shell_context",
 ]
 
 
@@ -61,6 +71,25 @@ class HttpResponse:
     content_type: str = "text/plain"
 
 
+# serve(port, method, path, headers, pod): the answer of the pod's server to one HTTP request
+Serve = Callable[[int, str, str, dict[str, str], "Obj"], HttpResponse]
+
+
+@dataclass(frozen=True)
+class ImageFs:
+    """What `sh` finds in the image: its shell flavour, user, directories, files and programs."""
+
+    shell: str | None = None  # "ash" (busybox), "dash" (Debian) or None: no shell in the image
+    user: str = "root"
+    home: str = "/root"
+    workdir: str = "/"
+    programs: frozenset[str] = frozenset()
+    dirs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    files: Mapping[str, str] = field(default_factory=dict)
+    entrypoint: tuple[str, ...] = ()
+    cmd: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class Behaviour:
     """kind: `server` (long-running, serves `ports`), `oneshot` (runs, exits), `unknown` (cannot pull)."""
@@ -69,7 +98,14 @@ class Behaviour:
     ports: tuple[int, ...] = ()
     start_delay: str = "pod_start"
     startup_log: str = ""
-    serve: Callable[[int, str, str, dict[str, str]], HttpResponse] | None = None
+    serve: Serve | None = None
+    fs: ImageFs = ImageFs()
+    # ready(world, cluster, pod, now): readiness of a running container (None: ready once started)
+    ready: Callable[[World, Cluster, Obj, float], bool] | None = None
+    # process(container): "server"/"oneshot" for this container's command (None: `kind` for any command)
+    process: Callable[[Obj], str] | None = None
+    # listen(container): the ports this container's process listens on, e.g. from its env (None: `ports`)
+    listen: Callable[[Obj], tuple[int, ...]] | None = None
 
 
 # --- flights-service ----------------------------------------------------------------------------
@@ -164,7 +200,7 @@ _FLIGHTS_HTML = """<!DOCTYPE html>
 """
 
 
-def _serve_flights(port: int, method: str, path: str, headers: dict[str, str]) -> HttpResponse:
+def serve_flights(port: int, method: str, path: str, headers: dict[str, str], pod: Obj) -> HttpResponse:
     route = urllib.parse.urlsplit(path).path
     if route != "/schedule":
         return HttpResponse(404, "Not Found")
@@ -174,44 +210,40 @@ def _serve_flights(port: int, method: str, path: str, headers: dict[str, str]) -
     return HttpResponse(200, _FLIGHTS_HTML, "text/html")
 
 
-def _serve_nginx(port: int, method: str, path: str, headers: dict[str, str]) -> HttpResponse:
-    if urllib.parse.urlsplit(path).path in ("/", "/index.html"):
-        return HttpResponse(
-            200,
-            "<!DOCTYPE html>\n<html>\n<head>\n<title>Welcome to nginx!</title>\n</head>\n"
-            "<body>\n<h1>Welcome to nginx!</h1>\n</body>\n</html>\n",
-            "text/html",
-        )
-    return HttpResponse(
-        404,
-        "<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 "
-        "Not Found</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n",
-        "text/html",
-    )
+_REGISTRY: dict[str, Behaviour] = {}
+_PREFIXES: list[tuple[str, Behaviour]] = []
 
 
-_ONESHOT = {"curlimages/curl", "dwdraju/alpine-curl-jq", "busybox", "alpine"}
+def register_image(repo: str, behaviour: Behaviour, *, prefix: bool = False) -> None:
+    """Make `repo` (as image_repo() names it: `nginx`, `curlimages/curl`) behave as `behaviour`."""
+    if prefix:
+        _PREFIXES.insert(0, (repo, behaviour))
+    else:
+        _REGISTRY[repo] = behaviour
 
 
 def behaviour_for(image: str) -> Behaviour:
+    from liqo_tutor.sim import image_catalog  # registers the known images once
+
+    image_catalog.load()
     repo = image_repo(image)
-    if repo == "liqo/flights-service":
-        return Behaviour(
-            "server", (7999,), "pod_start", "Listening on http://0.0.0.0:7999/\n", _serve_flights
-        )
-    if repo == "nginx":
-        return Behaviour("server", (80,), "pod_start", "", _serve_nginx)
-    if repo in _ONESHOT:
-        return Behaviour("oneshot", (), "pod_start")
-    if repo.startswith("ghcr.io/liqotech/"):
-        return Behaviour(
-            "server",
-            (),
-            "liqo_pod_start",
-            f"I0101 00:00:00.000000       1 main.go:1] starting {repo.rsplit('/', 1)[-1]}\n",
-        )
-    if repo.startswith(("kindest/", "registry.k8s.io/", "k8s.gcr.io/")):
-        return Behaviour("server", (), "pod_start")
+    tag = image.split("@", 1)[0].rsplit("/", 1)[-1].partition(":")[2]
+    found = _REGISTRY.get(f"{repo}:{tag}") or _REGISTRY.get(repo)
+    if found is not None:
+        return found
+    for start, beh in _PREFIXES:
+        if repo.startswith(start):
+            if repo.startswith("ghcr.io/liqotech/") and not beh.startup_log:
+                name = repo.rsplit("/", 1)[-1]
+                return Behaviour(
+                    beh.kind,
+                    beh.ports,
+                    beh.start_delay,
+                    f"I0101 00:00:00.000000       1 main.go:1] starting {name}\n",
+                    beh.serve,
+                    beh.fs,
+                )
+            return beh
     return Behaviour("unknown")
 
 
@@ -234,7 +266,7 @@ class _Conn:
     error: int = 0  # curl exit code when not ok
 
 
-def _resolve_host(cluster: Cluster, namespace: str, host: str) -> str | None:
+def resolve_host(cluster: Cluster, namespace: str, host: str) -> str | None:
     host = host.rstrip(".")
     try:
         ipaddress.ip_address(host)
@@ -260,7 +292,9 @@ def _resolve_host(cluster: Cluster, namespace: str, host: str) -> str | None:
     return ip if ip and ip != "None" else None
 
 
-def _pod_serves(world: World, cluster_name: str, namespace: str, name: str, port: int) -> Behaviour | None:
+def pod_server(
+    world: World, cluster_name: str, namespace: str, name: str, port: int
+) -> tuple[Behaviour, Obj] | None:
     cluster = world.clusters.get(cluster_name)
     if cluster is None:
         return None
@@ -276,9 +310,19 @@ def _pod_serves(world: World, cluster_name: str, namespace: str, name: str, port
         return None
     for container in pod.get("spec", {}).get("containers") or []:
         beh = behaviour_for(container.get("image", ""))
-        if beh.kind == "server" and port in beh.ports and beh.serve is not None:
-            return beh
+        ports = beh.listen(container) if beh.listen is not None else beh.ports
+        if beh.kind == "server" and port in ports and beh.serve is not None:
+            _serving.where = (world, cluster_name)
+            return beh, pod
     return None
+
+
+_serving = threading.local()  # (world, cluster name) of the pod found last by pod_server() in this thread
+
+
+def serving() -> tuple[World, str] | None:
+    """Where the pod whose `serve` runs now lives (its serve may call other pods, e.g. gRPC backends)."""
+    return getattr(_serving, "where", None)
 
 
 def http_get(world: World, cluster: Cluster, ip: str, port: int, path: str, headers: dict[str, str]) -> _Conn:
@@ -321,266 +365,64 @@ def http_get(world: World, cluster: Cluster, ip: str, port: int, path: str, head
         ref = world.resolve_ip(cluster, addr)
         if ref is None:
             continue
-        beh = _pod_serves(world, ref.cluster, ref.namespace, ref.name, tport)
-        if beh is not None and beh.serve is not None:
-            return _Conn(True, beh.serve(tport, "GET", path, headers))
+        found = pod_server(world, ref.cluster, ref.namespace, ref.name, tport)
+        if found is not None and found[0].serve is not None:
+            return _Conn(True, found[0].serve(tport, "GET", path, headers, found[1]))
     return _Conn(False, error=7)
 
 
-# --- commands ---------------------------------------------------------------------------------
+# --- processes ----------------------------------------------------------------------------------
 
 
-@dataclass
-class _Result:
-    out: str = ""
-    err: str = ""
-    code: int = 0
+def container_argv(container: Obj) -> list[str]:
+    """The process a container starts: command/args over the image's ENTRYPOINT/CMD."""
+    fs = behaviour_for(container.get("image", "")).fs
+    command = list(container.get("command") or [])
+    args = list(container.get("args") or [])
+    if command:
+        return command + args
+    entry = list(fs.entrypoint)
+    if entry == ["/entrypoint.sh"]:
+        # curlimages/curl's entrypoint: an option or a non-program first word means curl's arguments
+        args = args or list(fs.cmd)
+        if not args or args[0].startswith("-") or args[0].rsplit("/", 1)[-1] not in fs.programs:
+            args = ["curl", *args]
+        return args
+    return entry + (args or list(fs.cmd))
 
 
-def _curl(world: World, cluster: Cluster, namespace: str, argv: list[str]) -> _Result:
-    silent = show_error = fail = False
-    write_out = ""
-    output_file = ""
-    headers: dict[str, str] = {}
-    url = ""
-    include = False
-    i = 0
-    takes_arg = {
-        "-H",
-        "--header",
-        "-m",
-        "--max-time",
-        "-o",
-        "--output",
-        "-w",
-        "--write-out",
-        "-X",
-        "--request",
-        "--connect-timeout",
-        "-A",
-        "--user-agent",
-        "-d",
-        "--data",
-        "-u",
-        "--user",
-        "--retry",
-    }
-    while i < len(argv):
-        a = argv[i]
-        val = ""
-        if a.startswith("--"):
-            if "=" in a and a.split("=", 1)[0] in takes_arg:
-                a, val = a.split("=", 1)
-            elif a in takes_arg:
-                i += 1
-                val = argv[i] if i < len(argv) else ""
-            opts = [(a, val)]
-        elif a.startswith("-") and len(a) > 1:
-            opts = []
-            letters = a[1:]
-            for j, ch in enumerate(letters):
-                if f"-{ch}" in takes_arg:
-                    rest = letters[j + 1 :]
-                    if rest:
-                        opts.append((f"-{ch}", rest))
-                    else:
-                        i += 1
-                        opts.append((f"-{ch}", argv[i] if i < len(argv) else ""))
-                    break
-                opts.append((f"-{ch}", ""))
-        else:
-            url = a
-            opts = []
-        for opt, v in opts:
-            if opt in ("-s", "--silent"):
-                silent = True
-            elif opt in ("-S", "--show-error"):
-                show_error = True
-            elif opt in ("-f", "--fail"):
-                fail = True
-            elif opt in ("-H", "--header"):
-                k, _, hv = v.partition(":")
-                headers[k.strip()] = hv.strip()
-            elif opt in ("-w", "--write-out"):
-                write_out = v
-            elif opt in ("-o", "--output"):
-                output_file = v
-            elif opt in ("-i", "--include"):
-                include = True
-        i += 1
-    res = _Result()
+def shell_context(
+    world: World, cluster: Cluster, pod: Obj, container: Obj, *, tty: bool = False
+) -> ShellContext:
+    """Where the container's commands run: its pod's namespace and hostname, its image, its env."""
+    from liqo_tutor.sim.shell import ShellContext
 
-    def error(code: int, msg: str) -> _Result:
-        res.code = code
-        if not silent or show_error:
-            res.err += f"curl: ({code}) {msg}\n"
-        return res
-
-    if not url:
-        res.code = 2
-        res.err = "curl: no URL specified\ncurl: try 'curl --help' or 'curl --manual' for more information\n"
-        return res
-    if "://" not in url:
-        url = "http://" + url
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        return error(1, f'Protocol "{parts.scheme}" not supported')
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    path = parts.path or "/"
-    if parts.query:
-        path += "?" + parts.query
-    ip = _resolve_host(cluster, namespace, host)
-    if ip is None:
-        return error(6, f"Could not resolve host: {host}")
-    conn = http_get(world, cluster, ip, port, path, headers)
-    if not conn.ok or conn.response is None:
-        return error(7, f"Failed to connect to {host} port {port} after 2 ms: Couldn't connect to server")
-    resp = conn.response
-    body = resp.body
-    if not silent:
-        size = len(body.encode())
-        res.err += (
-            "  % Total    % Received % Xferd  Average Speed   Time    Time     Time  Current\n"
-            "                                 Dload  Upload   Total   Spent    Left  Speed\n"
-            f"\r  0     0    0     0    0     0      0      0 --:--:-- --:--:-- --:--:--     0"
-            f"\r100 {size:>5}  100 {size:>5}    0     0   {size:>4}      0 --:--:-- --:--:-- --:--:-- "
-            f"{size:>5}\n"
-        )
-    if fail and resp.status >= 400:
-        return error(22, f"The requested URL returned error: {resp.status}")
-    if include:
-        reason = {200: "OK", 404: "Not Found"}.get(resp.status, "")
-        body = (
-            f"HTTP/1.1 {resp.status} {reason}\r\ncontent-type: {resp.content_type}\r\n"
-            f"content-length: {len(resp.body.encode())}\r\n\r\n"
-        ) + body
-    if output_file and output_file != "-":
-        body = ""
-    res.out += body
-    if write_out:
-        res.out += (
-            write_out.replace("%{http_code}", str(resp.status))
-            .replace("%{response_code}", str(resp.status))
-            .replace("\\n", "\n")
-        )
-    return res
-
-
-def _jq(argv: list[str], stdin: str) -> _Result:
-    compact = "-c" in argv or "--compact-output" in argv
-    raw = "-r" in argv or "--raw-output" in argv
-    filters = [a for a in argv if not a.startswith("-")]
-    flt = filters[0] if filters else "."
-    res = _Result()
-    if not stdin.strip():
-        return res
-    decoder = json.JSONDecoder()
-    pos = 0
-    text = stdin
-    values = []
-    while pos < len(text):
-        while pos < len(text) and text[pos] in " \t\r\n":
-            pos += 1
-        if pos >= len(text):
-            break
-        try:
-            value, pos = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
-            res.err += f"jq: parse error: Invalid numeric literal at line {exc.lineno}, column {exc.colno}\n"
-            res.code = 2
-            return res
-        values.append(value)
-    for value in values:
-        if flt != ".":
-            if flt == "length":
-                value = len(value) if isinstance(value, (list, dict, str)) else 0
-            else:
-                res.err += f"jq: error: unsupported filter {flt}\n"
-                res.code = 3
-                return res
-        if raw and isinstance(value, str):
-            res.out += value + "\n"
-        elif compact:
-            res.out += json.dumps(value, separators=(",", ":"), ensure_ascii=False) + "\n"
-        else:
-            res.out += json.dumps(value, indent=2, ensure_ascii=False) + "\n"
-    return res
-
-
-def _run_simple(world: World, cluster: Cluster, namespace: str, argv: list[str], stdin: str) -> _Result:
-    if not argv:
-        return _Result()
-    prog = argv[0].rsplit("/", 1)[-1]
-    if prog == "curl":
-        return _curl(world, cluster, namespace, argv[1:])
-    if prog == "jq":
-        return _jq(argv[1:], stdin)
-    if prog == "echo":
-        return _Result(out=" ".join(argv[1:]) + "\n")
-    if prog == "true":
-        return _Result()
-    if prog == "false":
-        return _Result(code=1)
-    if prog == "cat":
-        return _Result(out=stdin)
-    if prog == "exit":
-        return _Result(code=int(argv[1]) if len(argv) > 1 and argv[1].isdigit() else 0)
-    if prog in ("sh", "bash", "ash"):
-        if len(argv) >= 3 and argv[1] == "-c":
-            return _run_script(world, cluster, namespace, argv[2])
-        return _Result()  # a shell with no script and no stdin exits at once
-    return _Result(err=f"sh: {argv[0]}: not found\n", code=127)
-
-
-def _run_script(world: World, cluster: Cluster, namespace: str, script: str) -> _Result:
-    """A shell script made of pipelines joined by ; && || -- parsed with shlex, never run by a shell."""
-    lexer = shlex.shlex(script, posix=True, punctuation_chars="|;&")
-    lexer.whitespace_split = True
-    tokens = list(lexer)
-    total = _Result()
-    pipeline: list[list[str]] = [[]]
-    last_code = 0
-    skip_next = ""
-
-    def flush() -> int:
-        stdin = ""
-        res = _Result()
-        for cmd in pipeline:
-            res = _run_simple(world, cluster, namespace, cmd, stdin)
-            total.err += res.err
-            stdin = res.out
-        total.out += res.out
-        return res.code
-
-    for tok in tokens + [";"]:
-        if tok == "|":
-            pipeline.append([])
-        elif tok in (";", "&&", "||"):
-            if pipeline != [[]]:
-                if skip_next == "&&" and last_code != 0 or skip_next == "||" and last_code == 0:
-                    pass
-                else:
-                    last_code = flush()
-            pipeline = [[]]
-            skip_next = tok if tok != ";" else ""
-        else:
-            pipeline[-1].append(tok)
-    total.code = last_code
-    return total
+    env: dict[str, str] = {}
+    if tty:
+        env["TERM"] = "xterm"
+    for item in container.get("env") or []:
+        if "value" in item:
+            env[item["name"]] = str(item["value"])
+    kube = cluster.objects.get("services", {}).get(("default", "kubernetes"))
+    if kube is not None:
+        env["KUBERNETES_SERVICE_HOST"] = kube.get("spec", {}).get("clusterIP", "")
+        env["KUBERNETES_SERVICE_PORT"] = "443"
+    meta = pod.get("metadata", {})
+    return ShellContext(
+        world=world,
+        cluster=cluster,
+        namespace=meta.get("namespace", "default"),
+        hostname=meta.get("name", ""),
+        fs=behaviour_for(container.get("image", "")).fs,
+        env=env,
+        tty=tty,
+    )
 
 
 def run_container(world: World, cluster: Cluster, pod: Obj, container: Obj) -> tuple[str, int]:
     """Run a one-shot container now: (its log text, its exit code)."""
-    namespace = pod.get("metadata", {}).get("namespace", "default")
-    image = image_repo(container.get("image", ""))
-    command = list(container.get("command") or [])
-    args = list(container.get("args") or [])
-    if not command:
-        if image == "curlimages/curl":
-            command = ["curl"]
-        elif not args:
-            command = ["sh"]
-    argv = command + args
-    res = _run_simple(world, cluster, namespace, argv, "")
+    from liqo_tutor.sim.shell import Shell
+
+    shell = Shell(shell_context(world, cluster, pod, container))
+    res = shell.run_argv(container_argv(container), "")
     return res.out + res.err, res.code

@@ -348,12 +348,23 @@ def _sa_row(sa: Obj) -> list[Any]:
     return [_name(sa), len(sa.get("secrets") or []), _age(sa)]
 
 
+def _seconds(stamp: str | None) -> str | None:
+    """A MicroTime (events.k8s.io eventTime) cut to the seconds `since` reads."""
+    return stamp.split(".", 1)[0] + "Z" if stamp and "." in stamp else stamp
+
+
 def _event_row(ev: Obj) -> list[Any]:
-    last = ev.get("lastTimestamp") or ev.get("eventTime") or ev.get("metadata", {}).get("creationTimestamp")
-    first_seen = ev.get("firstTimestamp") or last
+    series_last = (ev.get("series") or {}).get("lastObservedTime")
+    last = _seconds(
+        series_last
+        or ev.get("lastTimestamp")
+        or ev.get("eventTime")
+        or ev.get("metadata", {}).get("creationTimestamp")
+    )
+    first_seen = _seconds(ev.get("firstTimestamp") or ev.get("eventTime")) or last
     inv = ev.get("involvedObject", {})
     src = ev.get("source", {})
-    source = src.get("component", "")
+    source = src.get("component") or ev.get("reportingComponent", "")
     if src.get("host"):
         source += ", " + src["host"]
     return [
@@ -365,7 +376,7 @@ def _event_row(ev: Obj) -> list[Any]:
         source,
         ev.get("message", ""),
         since(first_seen),
-        ev.get("count", 1),
+        (ev.get("series") or {}).get("count") or ev.get("count") or 1,
         _name(ev),
     ]
 
@@ -660,6 +671,10 @@ BUILTIN_KINDS: tuple[ResourceKind, ...] = (
         ("status",),
     ),
 )
+
+from liqo_tutor.sim.kinds_storage import STORAGE_KINDS  # noqa: E402 - StatefulSet, PVC, PV, StorageClass
+
+BUILTIN_KINDS += STORAGE_KINDS
 
 
 def kind_from_crd(crd: Obj) -> ResourceKind | None:

@@ -703,6 +703,8 @@ class World:
 
     def wake_at(self, t: float) -> None:
         with self.lock:
+            if t in self._wakes:
+                return  # already asked for (controllers ask again at every reconcile)
             heapq.heappush(self._wakes, t)
             self.cond.notify_all()
 
@@ -724,6 +726,10 @@ class World:
             for pod in from_cluster.objects.get("pods", {}).values():
                 status = pod.get("status") or {}
                 if status.get("podIP") == ip and not (pod.get("spec") or {}).get("hostNetwork"):
+                    node = from_cluster.objects.get("nodes", {}).get(("", pod["spec"].get("nodeName")))
+                    labels = (node or {}).get("metadata", {}).get("labels") or {}
+                    if labels.get("liqo.io/type") == "virtual-node":
+                        continue  # runs in another cluster: the route resolvers (Liqo) reach it
                     meta = pod["metadata"]
                     return PodRef(from_cluster.name, meta["namespace"], meta["name"])
             for fn in self.resolvers:

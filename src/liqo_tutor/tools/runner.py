@@ -34,6 +34,8 @@ __all__ = [
     "cancel_scope",
     "cancelled",
     "display_of",
+    "is_quiet",
+    "quiet",
     "reset",
     "run",
     "set_listener",
@@ -115,6 +117,23 @@ def set_transcript(path: Path | None) -> None:
 
     with _lock:
         _transcript = Transcript(path) if path is not None else None
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Commands this thread runs inside the block are plumbing (polls, log reads, clean-ups): the
+    listener can tell with `is_quiet()` and leave them off the screen; the transcript records them."""
+    before = getattr(_scope, "quiet", False)
+    _scope.quiet = True
+    try:
+        yield
+    finally:
+        _scope.quiet = before
+
+
+def is_quiet() -> bool:
+    """True inside a `quiet()` block of this thread."""
+    return bool(getattr(_scope, "quiet", False))
 
 
 class Cancelled(LiqoTutorError):

@@ -8,14 +8,14 @@ virtual_node_ready, offload, reflection, unoffload, unpeer); timers live in `clu
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import ipaddress
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from liqo_tutor.sim import delays
+from liqo_tutor.sim.helpers import record_event
 from liqo_tutor.sim.liqo import delay
 from liqo_tutor.sim.liqo.versions import Line, line_of
 from liqo_tutor.sim.store import ApiError, Cluster, PodRef, ResourceKind, World, now_iso
@@ -42,6 +42,8 @@ MANAGED_BY_NSMAP = "liqo.io/managed-by-namespace-map"
 ORIGINAL_NAME = "liqo.io/original-name"
 REFLECTION_MANAGER = "endpointslice.reflection.liqo.io"
 V1_EXTERNAL_CIDR = ipaddress.IPv4Network("10.70.0.0/16")
+# deployments/liqo/values.yaml at v1.2.0: offloading.defaultNodeResources
+V1_DEFAULT_RESOURCES = {"cpu": "4", "memory": "8Gi", "pods": "110", "ephemeral-storage": "20Gi"}
 
 
 def hex6(cluster_id: str) -> str:
@@ -56,6 +58,8 @@ class Info:
     line: Line
     cluster_id: str
     cluster_name: str
+    # --cluster-labels of the controller-manager (the chart renders discovery.config.clusterLabels there)
+    cluster_labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -167,30 +171,6 @@ def _selector_matches(selector: dict[str, str] | None, labels: dict[str, str] | 
     return all(labels.get(k) == v for k, v in selector.items())
 
 
-def _node_selected(node: Obj, terms: list[Obj] | None) -> bool:
-    """A NodeSelector: OR of terms, AND of expressions inside a term; no terms = every node."""
-    if not terms:
-        return True
-    labels = node["metadata"].get("labels") or {}
-    for term in terms:
-        ok = True
-        for expr in term.get("matchExpressions") or []:
-            key, op, values = expr.get("key", ""), expr.get("operator", "In"), expr.get("values") or []
-            if op == "In":
-                ok = labels.get(key) in values
-            elif op == "NotIn":
-                ok = labels.get(key) not in values
-            elif op == "Exists":
-                ok = key in labels
-            elif op == "DoesNotExist":
-                ok = key not in labels
-            if not ok:
-                break
-        if ok:
-            return True
-    return False
-
-
 # --------------------------------------------------------------------------------------------
 # the controller
 # --------------------------------------------------------------------------------------------
@@ -218,8 +198,13 @@ class LiqoController:
         return now >= timers[key]
 
     def _clear(self, cluster: Cluster, prefix: str) -> None:
+        """Forget the timer `prefix`, or every timer under it when it ends with "/".
+
+        Matching stops at a "/" boundary: clearing "unoff/demo" leaves "unoff/demo-2" running.
+        """
         timers = self._timers(cluster)
-        for key in [k for k in timers if k.startswith(prefix)]:
+        under = prefix if prefix.endswith("/") else prefix + "/"
+        for key in [k for k in timers if k == prefix or k.startswith(under)]:
             del timers[key]
 
     # -- discovery of Liqo installations ---------------------------------------------------
@@ -246,15 +231,28 @@ class LiqoController:
         data = cm.get("data") or {}
         line = line_of(tag)
         cluster_id = str(data.get("CLUSTER_ID", ""))
-        return Info(cluster, line, cluster_id, str(data.get("CLUSTER_NAME") or cluster_id))
+        labels: dict[str, str] = {}
+        for arg in containers[0].get("args") or []:
+            if str(arg).startswith("--cluster-labels="):
+                for kv in str(arg).removeprefix("--cluster-labels=").split(","):
+                    k, eq, v = kv.partition("=")
+                    if eq and k:
+                        labels[k] = v
+        return Info(cluster, line, cluster_id, str(data.get("CLUSTER_NAME") or cluster_id), labels)
 
     def infos(self, world: World) -> dict[str, Info]:
+        """Liqo per cluster; recomputed only when some object of some cluster changed."""
+        key = tuple((name, id(cluster), cluster.rv) for name, cluster in world.clusters.items())
+        cached: tuple[tuple[object, ...], dict[str, Info]] | None = getattr(self, "_infos_cache", None)
+        if cached is not None and cached[0] == key:
+            return dict(cached[1])
         out = {}
         for name, cluster in world.clusters.items():
             found = self.info(cluster)
             if found is not None:
                 out[name] = found
-        return out
+        self._infos_cache = (key, out)
+        return dict(out)
 
     @staticmethod
     def by_id(infos: dict[str, Info], cluster_id: str, line: Line) -> Info | None:
@@ -343,7 +341,9 @@ class LiqoController:
                 spec = fc.get("spec") or {}
                 rid = (spec.get("clusterIdentity") or {}).get("clusterID", "")
                 p = self.by_id(infos, rid, c.line)
-                tkey = f"v0/{rid}/"
+                # The stages of the outgoing peering; the disconnection timer ("v0/{rid}/down") is
+                # not under this prefix, so dropping the stages does not restart it.
+                tkey = f"v0/{rid}/out/"
                 if spec.get("outgoingPeeringEnabled") != "Yes" or p is None or not self._v0_token_ok(c, p):
                     self._clear(c.cluster, tkey)
                     continue
@@ -557,9 +557,10 @@ class LiqoController:
                 old = rs.get("status") or {}
                 if p is None or not idents_ready:
                     continue
-                resources = (rs.get("spec") or {}).get("resources") or {}
-                if not resources:
-                    resources = {"cpu": "7200m", "memory": "28Gi", "pods": "99", "ephemeral-storage": "90Gi"}
+                # The provider's default class: the chart's offloading.defaultNodeResources, overridden by
+                # what the slice asks for; its cluster labels become the slice's nodeLabels
+                # (remoteresourceslice-controller, slicestatus.go getNodeLabels).
+                resources = {**V1_DEFAULT_RESOURCES, **((rs.get("spec") or {}).get("resources") or {})}
                 status = {
                     "conditions": _merge_conditions(
                         old.get("conditions"),
@@ -570,6 +571,7 @@ class LiqoController:
                     ),
                     "resources": resources,
                     "storageClasses": [{"storageClassName": "standard", "default": True}],
+                    "nodeLabels": dict(p.cluster_labels),
                 }
                 changed |= _set_status(c.cluster, RS, rs, status)
         # ForeignClusters named after the remote cluster ID, on both sides.
@@ -768,155 +770,9 @@ class LiqoController:
     # -- virtual nodes (both lines) ------------------------------------------------------------
 
     def _virtual_nodes(self, world: World, infos: dict[str, Info], now: float) -> bool:
-        """Desired virtual nodes: v0 from an established outgoing peering, v1 from VirtualNodes."""
-        changed = False
-        for x in infos.values():
-            want: dict[str, tuple[Info | None, str]] = {}  # node name -> (remote, remote id)
-            if x.line.v0:
-                for fc in _list(x.cluster, FC_V0):
-                    conds = (fc.get("status") or {}).get("peeringConditions")
-                    rid = ((fc.get("spec") or {}).get("clusterIdentity") or {}).get("clusterID", "")
-                    r = self.by_id(infos, rid, x.line)
-                    if (
-                        r is not None
-                        and _cond(conds, "OutgoingPeering").get("status") == "Established"
-                        and _cond(conds, "NetworkStatus").get("status") == "Established"
-                    ):
-                        want[f"liqo-{fc['metadata']['name']}"] = (r, rid)
-            else:
-                for rs in _list(x.cluster, RS):
-                    pid = (rs.get("spec") or {}).get("providerClusterID") or rs["metadata"]["name"]
-                    accepted = _cond((rs.get("status") or {}).get("conditions"), "Authentication")
-                    ann = rs["metadata"].get("annotations") or {}
-                    tns = rs["metadata"]["namespace"]
-                    if (
-                        accepted.get("status") == "Accepted"
-                        and ann.get("liqo.io/create-virtual-node") != "false"
-                        and _get(x.cluster, VN_V1, tns, pid) is None
-                        and not rs["metadata"].get("deletionTimestamp")
-                    ):
-                        changed |= _create(
-                            x.cluster,
-                            VN_V1,
-                            {
-                                "metadata": {"name": pid, "namespace": tns, "labels": {REMOTE_ID: pid}},
-                                "spec": {
-                                    "clusterID": pid,
-                                    "createNode": True,
-                                    "disableNetworkCheck": False,
-                                    "resourceSliceRef": {"name": rs["metadata"]["name"]},
-                                },
-                            },
-                        )
-                for vn in _list(x.cluster, VN_V1):
-                    spec = vn.get("spec") or {}
-                    pid = spec.get("clusterID", "")
-                    r = self.by_id(infos, pid, x.line)
-                    if spec.get("createNode", True) and not vn["metadata"].get("deletionTimestamp"):
-                        want[vn["metadata"]["name"]] = (r, pid)
-            for node in x.cluster.list("nodes", labels={"liqo.io/type": "virtual-node"}):
-                name = node["metadata"]["name"]
-                if name not in want:
-                    self._clear(x.cluster, f"vn/{name}/")
-                    if not node["metadata"].get("deletionTimestamp"):
-                        x.cluster.delete("nodes", None, name)
-                        world.record(x.name, f"virtual node {name} removed")
-                        changed = True
-            for name, (r, rid) in want.items():
-                if not self._after(world, x.cluster, f"vn/{name}/create", "peer_node", now):
-                    continue
-                vnode = x.cluster.get("nodes", None, name)
-                if vnode is None:
-                    changed |= self._create_node(x, name, r, rid)
-                    vnode = x.cluster.get("nodes", None, name)
-                if vnode is None:
-                    continue
-                ready = r is not None and self._after(
-                    world, x.cluster, f"vn/{name}/ready", "virtual_node_ready", now
-                )
-                changed |= self._node_ready(world, x, vnode, ready)
-        return changed
+        from liqo_tutor.sim.liqo.nodes import virtual_nodes
 
-    @staticmethod
-    def _create_node(x: Info, name: str, r: Info | None, rid: str) -> bool:
-        remote_labels = {"liqo.io/provider": "kind"}
-        labels = {
-            "liqo.io/type": "virtual-node",
-            REMOTE_ID: rid,
-            "kubernetes.io/role": "agent",
-            "kubernetes.io/hostname": name,
-            "kubernetes.io/os": "linux",
-            "kubernetes.io/arch": "amd64",
-            "beta.kubernetes.io/os": "linux",
-            "beta.kubernetes.io/arch": "amd64",
-            "node.kubernetes.io/exclude-from-external-load-balancers": "true",
-            "alpha.service-controller.kubernetes.io/exclude-balancer": "true",
-            "storage.liqo.io/available": "true",
-            "type": "virtual-kubelet",
-            **remote_labels,
-        }
-        version = r.cluster.spec.k8s_version if r else x.cluster.spec.k8s_version
-        node = {
-            "apiVersion": "v1",
-            "kind": "Node",
-            "metadata": {"name": name, "labels": labels},
-            "spec": {
-                "taints": [
-                    {"key": "virtual-node.liqo.io/not-allowed", "value": "true", "effect": "NoExecute"}
-                ]
-            },
-            "status": {
-                "addresses": [{"type": "InternalIP", "address": ""}],
-                "allocatable": {"cpu": "7200m", "memory": "28Gi", "pods": "99"},
-                "capacity": {"cpu": "7200m", "memory": "28Gi", "pods": "99"},
-                "conditions": [
-                    {
-                        "type": "Ready",
-                        "status": "False",
-                        "reason": "VirtualKubeletPending",
-                        "message": "the virtual kubelet is starting",
-                        "lastHeartbeatTime": now_iso(),
-                        "lastTransitionTime": now_iso(),
-                    }
-                ],
-                "nodeInfo": {
-                    "kubeletVersion": version,
-                    "kubeProxyVersion": version,
-                    "operatingSystem": "linux",
-                    "architecture": "amd64",
-                    "osImage": "",
-                    "kernelVersion": "",
-                    "containerRuntimeVersion": "",
-                },
-            },
-        }
-        x.cluster.create(node)
-        return True
-
-    @staticmethod
-    def _node_ready(world: World, x: Info, node: Obj, ready: bool) -> bool:
-        st = copy.deepcopy(node.get("status") or {})
-        conds = st.get("conditions") or []
-        current = _cond(conds, "Ready").get("status")
-        want = "True" if ready else "False"
-        if current == want:
-            return False
-        st["conditions"] = [c for c in conds if c.get("type") != "Ready"] + [
-            {
-                "type": "Ready",
-                "status": want,
-                "reason": "KubeletReady" if ready else "VirtualKubeletPending",
-                "message": "The Liqo virtual kubelet is ready"
-                if ready
-                else "the remote cluster is not reachable",
-                "lastHeartbeatTime": now_iso(),
-                "lastTransitionTime": now_iso(),
-            }
-        ]
-        x.cluster.update_status("nodes", None, node["metadata"]["name"], st)
-        if ready:
-            world.record(x.name, f"virtual node {node['metadata']['name']} ready")
-        return True
+        return virtual_nodes(self, world, infos, now)
 
     # -- offloading ------------------------------------------------------------------------------
 
@@ -937,113 +793,16 @@ class LiqoController:
             return f"{remote.cluster_name}-{hex6(remote.cluster_id)}"
         return remote.cluster_id
 
-    def selected_remotes(self, infos: dict[str, Info], o: Info, spec: Obj) -> list[Info]:
-        terms = (spec.get("clusterSelector") or {}).get("nodeSelectorTerms")
-        out: list[Info] = []
-        for node in o.cluster.list("nodes", labels={"liqo.io/type": "virtual-node"}):
-            if _cond((node.get("status") or {}).get("conditions"), "Ready").get("status") != "True":
-                continue
-            if not _node_selected(node, terms):
-                continue
-            r = self.by_id(infos, (node["metadata"].get("labels") or {}).get(REMOTE_ID, ""), o.line)
-            if r is not None and r not in out:
-                out.append(r)
-        return out
-
     def _offloading(self, world: World, infos: dict[str, Info], now: float) -> bool:
+        from liqo_tutor.sim.liqo.offloading import offloading
+
+        return offloading(self, world, infos, now)
+
+    def _collect_remote_namespaces(
+        self, world: World, wanted_remote: dict[str, set[tuple[str, str]]], now: float
+    ) -> bool:
+        """Remote namespaces Liqo created and nobody wants any more go, after the unoffload delay."""
         changed = False
-        wanted_remote: dict[str, set[tuple[str, str]]] = {}  # remote cluster -> {(remote ns, origin id)}
-        for o in infos.values():
-            for nso in _list(o.cluster, NSO):
-                meta = nso["metadata"]
-                ns = meta["namespace"]
-                spec = nso.get("spec") or {}
-                tkey = f"nso/{ns}/"
-                if meta.get("deletionTimestamp"):
-                    # Finalizer: remote namespaces go first (handled below by not wanting them).
-                    remote_name = self._remote_ns_name(o, ns, spec)
-                    still = [
-                        r
-                        for r in infos.values()
-                        if r is not o
-                        and r.cluster.namespace_exists(remote_name)
-                        and (r.cluster.get("namespaces", None, remote_name) or {})
-                        .get("metadata", {})
-                        .get("labels", {})
-                        .get(REMOTE_ID)
-                        == o.cluster_id
-                    ]
-                    if not still and self._after(world, o.cluster, tkey + "gone", "unoffload", now):
-                        nso["metadata"]["finalizers"] = [
-                            f for f in meta.get("finalizers") or [] if f != NSO_FINALIZER
-                        ]
-                        nso["metadata"].pop("resourceVersion", None)
-                        o.cluster.update(nso)
-                        self._clear(o.cluster, tkey)
-                        changed = True
-                    continue
-                if NSO_FINALIZER not in (meta.get("finalizers") or []):
-                    nso["metadata"]["finalizers"] = [*(meta.get("finalizers") or []), NSO_FINALIZER]
-                    nso["metadata"].pop("resourceVersion", None)
-                    o.cluster.update(nso)
-                    changed = True
-                    nso = o.cluster.get(NSO, ns, meta["name"]) or nso
-                remote_name = self._remote_ns_name(o, ns, spec)
-                remotes = self.selected_remotes(infos, o, spec)
-                old = nso.get("status") or {}
-                conditions: dict[str, list[Obj]] = {}
-                oks = 0
-                fails = 0
-                for r in remotes:
-                    wanted_remote.setdefault(r.name, set()).add((remote_name, o.cluster_id))
-                    key = self._map_key(o, r)
-                    prev = (old.get("remoteNamespacesConditions") or {}).get(key)
-                    ok, reason, message = self._ensure_remote_ns(world, o, r, ns, remote_name, now)
-                    if ok:
-                        oks += 1
-                    elif reason == "CreationLoopBackOff":
-                        fails += 1
-                    conditions[key] = _merge_conditions(
-                        prev,
-                        [
-                            {
-                                "type": "OffloadingRequired",
-                                "status": "True",
-                                "reason": "ClusterSelected",
-                                "message": "You have selected this cluster for offloading",
-                            },
-                            {
-                                "type": "Ready",
-                                "status": "True" if ok else "False",
-                                "reason": reason,
-                                "message": message,
-                            },
-                        ],
-                    )
-                if not remotes:
-                    phase = "NoClusterSelected"
-                elif oks == len(remotes):
-                    phase = "Ready"
-                elif fails == len(remotes):
-                    phase = "AllFailed"
-                elif fails:
-                    phase = "SomeFailed"
-                else:
-                    phase = "InProgress"
-                status: Obj = {
-                    "offloadingPhase": phase,
-                    "remoteNamespaceName": remote_name,
-                    "observedGeneration": nso["metadata"].get("generation", 1),
-                }
-                if conditions:
-                    status["remoteNamespacesConditions"] = conditions
-                if status != old:
-                    o.cluster.update_status(NSO, ns, meta["name"], status)
-                    if phase != old.get("offloadingPhase"):
-                        world.record(o.name, f"namespace {ns} offloading {phase}")
-                    changed = True
-                changed |= self._scheduling_label(o, ns, spec)
-        # Remote namespaces Liqo created and nobody wants any more.
         for name, cluster in world.clusters.items():
             for ns_obj in cluster.list("namespaces"):
                 meta = ns_obj["metadata"]
@@ -1106,24 +865,6 @@ class LiqoController:
         )
         world.record(r.name, f"namespace {remote_name} created for {o.cluster_name}")
         return True, "NamespaceCreated", f'Namespace "{remote_name}" correctly created in the remote cluster'
-
-    @staticmethod
-    def _scheduling_label(o: Info, ns: str, spec: Obj) -> bool:
-        ns_obj = o.cluster.get("namespaces", None, ns)
-        if ns_obj is None:
-            return False
-        labels = ns_obj["metadata"].get("labels") or {}
-        want = (spec.get("podOffloadingStrategy") or "LocalAndRemote") != "Local"
-        if want == (labels.get("liqo.io/scheduling-enabled") == "true"):
-            return False
-        if want:
-            labels["liqo.io/scheduling-enabled"] = "true"
-        else:
-            labels.pop("liqo.io/scheduling-enabled", None)
-        ns_obj["metadata"]["labels"] = labels
-        ns_obj["metadata"].pop("resourceVersion", None)
-        o.cluster.update(ns_obj)
-        return True
 
     # -- reflection -----------------------------------------------------------------------------
 
@@ -1254,6 +995,16 @@ class LiqoController:
             )
             if ok:
                 world.record(r.name, f"service {rns}/{meta['name']} reflected from {o.cluster_name}")
+                # reflection/exposition/service.go: an event on the local Service (forge/events.go).
+                remote_name = r.cluster_name if o.line.v0 else r.cluster_id
+                record_event(
+                    o.cluster,
+                    svc,
+                    "Normal",
+                    "SuccessfulReflection",
+                    f'Successfully reflected object to cluster "{remote_name}"',
+                    component="liqo-service-reflection",
+                )
             return ok
         cur_labels = current["metadata"].get("labels") or {}
         if not any(k in cur_labels for k in ("offloading.liqo.io/origin", "virtualkubelet.liqo.io/origin")):
@@ -1432,8 +1183,19 @@ def _admission(controller: LiqoController) -> Any:
 
 def register(world: World) -> LiqoController:
     """Add Liqo's controllers, webhook and network resolver to the world (call once per daemon)."""
+    from liqo_tutor.sim.liqo.ipam import Ipam
+    from liqo_tutor.sim.liqo.virtualkubelet import VirtualKubelet
+    from liqo_tutor.sim.liqo.webhook import pod_admission
+    from liqo_tutor.sim.liqo.workloads import LiqoWorkloads
+
     controller = LiqoController()
     world.register(controller)
+    kubelet = VirtualKubelet(controller)
+    world.register(kubelet)
+    world.register(Ipam(controller))
+    world.register(LiqoWorkloads(controller))
+    world.add_route_resolver(lambda cluster, ip: kubelet.resolve(world, cluster, ip))
     world.add_admission(_admission(controller))
+    world.add_admission(pod_admission(controller.info))
     world.add_route_resolver(lambda cluster, ip: controller.resolve(world, cluster, ip))
     return controller

@@ -12,7 +12,7 @@ from liqo_tutor.sim.tools.common import err, simdir
 
 __all__ = ["main"]
 
-TOOLS = ("kind", "liqoctl", "docker", "kubectl", "wake")
+TOOLS = ("kind", "liqoctl", "docker", "helm", "kubectl", "wake")
 
 
 def _tool(name: str) -> Callable[[list[str]], int]:
@@ -24,6 +24,10 @@ def _tool(name: str) -> Callable[[list[str]], int]:
         from liqo_tutor.sim.tools import docker
 
         return docker.main
+    if name == "helm":
+        from liqo_tutor.sim.tools import helm
+
+        return helm.main
     from liqo_tutor.sim.tools import liqoctl
 
     return liqoctl.main
@@ -52,7 +56,8 @@ def _internal_error(name: str, exc: BaseException) -> int:
     except OSError:
         pass
     text = f"internal error of the simulated {name}: {exc!r} (details in the playground's tools.log)"
-    prefix = {"kind": "ERROR: ", "liqoctl": "ERRO: ", "docker": "", "kubectl": "error: "}.get(name, "")
+    prefixes = {"kind": "ERROR: ", "liqoctl": "ERRO: ", "docker": "", "kubectl": "error: ", "helm": "Error: "}
+    prefix = prefixes.get(name, "")
     err(f"{prefix}{text}\n")
     return 1
 

@@ -25,6 +25,7 @@ from liqo_tutor.sim import delays as sim_delays
 from liqo_tutor.sim.kclient import ApiError, KubeClient, KubeConfigError, Res, builtin, wait_for
 from liqo_tutor.sim.liqo import crds, scaled
 from liqo_tutor.sim.liqo import delay as sim_delay
+from liqo_tutor.sim.liqo.selectors import SelectorError, parse_term
 from liqo_tutor.sim.liqo.versions import (
     LATEST_CHART,
     Line,
@@ -34,6 +35,8 @@ from liqo_tutor.sim.liqo.versions import (
     line_of,
     parse,
 )
+from liqo_tutor.sim.tools.liqoctl_info import cmd_info, cmd_info_peer
+from liqo_tutor.sim.tools.liqoctl_status import cmd_status, cmd_status_peer
 
 __all__ = ["main"]
 
@@ -185,6 +188,7 @@ def _find_path(root: Command, argv: list[str]) -> tuple[list[Command], list[str]
     collect(root)
     chain = [root]
     rest: list[str] = []
+    positional = False  # a word that is no subcommand ends the descent (flag values do not)
     i = 0
     while i < len(argv):
         tok = argv[i]
@@ -200,11 +204,12 @@ def _find_path(root: Command, argv: list[str]) -> tuple[list[Command], list[str]
                 i += 1
             i += 1
             continue
-        nxt = chain[-1].sub(tok) if not [a for a in rest if not a.startswith("-")] else None
+        nxt = chain[-1].sub(tok) if not positional else None
         if nxt is not None:
             chain.append(nxt)
         else:
             rest.append(tok)
+            positional = True
         i += 1
     return chain, rest
 
@@ -256,6 +261,8 @@ def parse_argv(root: Command, argv: list[str]) -> tuple[list[Command], dict[str,
             values[fl.name] = ([] if fl.name not in seen else values[fl.name]) + [
                 v for v in value.split(",") if v
             ]
+        elif fl.kind == "array":  # pflag StringArray: one value per occurrence, commas kept
+            values[fl.name] = ([] if fl.name not in seen else values[fl.name]) + [value]
         else:
             values[fl.name] = converted
         seen.add(fl.name)
@@ -453,71 +460,6 @@ def _version_v06(ctx: Ctx, ns: str) -> int:
         ) from None
     Printer.result(f"Server version: {found}\n")
     return 0
-
-
-def cmd_status(ctx: Ctx) -> int:
-    kc = client(ctx)
-    ns = ctx.f("namespace")
-    try:
-        ident = identity(kc, ns)
-        deploys = {d["metadata"]["name"]: d for d in kc.list(DEPLOY, ns)}
-    except ApiError as exc:
-        raise ctx.out.fail(str(exc)) from None
-    names, _ = components(ctx.line)
-    ok = ident is not None and all(n in deploys and deployment_available(deploys[n]) for n in names)
-    out = [f"Namespace existence check [{'OK' if ident is not None else 'NOT OK'}]"]
-    for n in names:
-        state = "OK" if n in deploys and deployment_available(deploys[n]) else "NOT OK"
-        out.append(f"  {n}: {state}")
-    if ident:
-        out.append(f"Cluster ID: {ident.get('CLUSTER_ID', '')}")
-        if "CLUSTER_NAME" in ident:
-            out.append(f"Cluster name: {ident['CLUSTER_NAME']}")
-    Printer.result("\n".join(out) + "\n")
-    return 0 if ok else 1
-
-
-def cmd_info(ctx: Ctx) -> int:
-    kc = client(ctx)
-    ns = ctx.f("namespace")
-    try:
-        ident = identity(kc, ns)
-        version = server_version(kc, ns)
-        fcs = kc.list(res(ctx.line, "foreignclusters")) if ident else []
-    except ApiError as exc:
-        raise ctx.out.fail(str(exc)) from None
-    if ident is None:
-        raise ctx.out.fail(
-            "Liqo is not installed in the cluster: " + f'configmaps "{CLUSTERID_CM}" not found'
-        )
-    data: Obj = {
-        "local": {"clusterID": ident.get("CLUSTER_ID", ""), "version": version or "Unknown"},
-        "peerings": [
-            {"clusterID": fc["metadata"]["name"], "role": (fc.get("status") or {}).get("role", "Unknown")}
-            for fc in fcs
-        ],
-    }
-    fmt = ctx.f("output")
-    if fmt == "json":
-        Printer.result(json.dumps(data, indent=2) + "\n")
-    elif fmt == "yaml":
-        Printer.result(yaml.safe_dump(data, sort_keys=False))
-    else:
-        lines = [
-            "─ Local installation info ──",
-            f"   Cluster ID: {data['local']['clusterID']}",
-            f"   Version: {data['local']['version']}",
-            "─ Active peerings ──",
-        ]
-        for p in data["peerings"]:
-            lines.append(f"   {p['clusterID']}  Role: {p['role']}")
-        Printer.result("\n".join(lines) + "\n")
-    return 0
-
-
-# --------------------------------------------------------------------------------------------
-# install / uninstall
-# --------------------------------------------------------------------------------------------
 
 
 def _known_chart(version: str) -> bool:
@@ -755,12 +697,28 @@ def _helm_install(
         },
     )
     deployments, daemonsets = components(chart_line)
+    cluster_labels = dict(values.get("discovery", {}).get("config", {}).get("clusterLabels") or {})
     for comp in deployments:
-        kc.apply(DEPLOY, _deployment(comp, chart_version, ns))
+        dep = _deployment(comp, chart_version, ns)
+        if comp == "liqo-controller-manager" and cluster_labels:
+            # templates/liqo-controller-manager-deployment.yaml: liqo.concatenateMap, keys sorted.
+            pairs = ",".join(f"{k}={cluster_labels[k]}" for k in sorted(cluster_labels))
+            dep["spec"]["template"]["spec"]["containers"][0]["args"] = [f"--cluster-labels={pairs}"]
+        kc.apply(DEPLOY, dep)
     for comp in daemonsets:
         ds = _deployment(comp, chart_version, ns)
         ds["kind"] = "DaemonSet"
         ds["spec"].pop("replicas")
+        # templates/liqo-fabric-daemonset.yaml (v1), liqo-route-daemonset.yaml (v0): one pod per node,
+        # control-plane included, on the host network.
+        pod_spec = ds["spec"]["template"]["spec"]
+        pod_spec["hostNetwork"] = True
+        pod_spec["tolerations"] = [
+            {"key": "CriticalAddonsOnly", "operator": "Exists"},
+            {"effect": "NoSchedule", "key": "node-role.kubernetes.io/master"},
+            *([{"effect": "NoSchedule", "key": "node-role.kubernetes.io/infra"}] if chart_line.v1 else []),
+            {"effect": "NoSchedule", "key": "node-role.kubernetes.io/control-plane"},
+        ]
         try:
             kc.apply(DS, ds)
         except ApiError as exc:
@@ -854,6 +812,9 @@ def _helm_uninstall(kc: KubeClient, ns: str, line: Line) -> None:
         kc.delete(SVC, svc_name, ns)
     kc.delete(CM, CLUSTERID_CM, ns)
     kc.delete(SECRETS, "auth-token", ns)
+    networks = Res("ipam.liqo.io", "v1alpha1", "networks", True)
+    for net in _safe_list(kc, networks, ns):
+        kc.delete(networks, net["metadata"]["name"], ns)
     for s in kc.list(SECRETS, ns, {"owner": "helm", "name": "liqo"}):
         kc.delete(SECRETS, s["metadata"]["name"], ns)
     try:
@@ -872,9 +833,9 @@ def _installed_crd_lines(kc: KubeClient) -> list[Line]:
     return found
 
 
-def _safe_list(kc: KubeClient, r: Res) -> list[Obj]:
+def _safe_list(kc: KubeClient, r: Res, namespace: str | None = None) -> list[Obj]:
     try:
-        return kc.list(r)
+        return kc.list(r, namespace)
     except ApiError as exc:
         if exc.not_found:
             return []
@@ -1194,12 +1155,19 @@ def cmd_unpeer_oob(ctx: Ctx) -> int:
                 f'the peering type towards remote cluster "{name}" is '
                 f"{(fc.get('spec') or {}).get('peeringType')}, expected OutOfBand",
             )
-        fc["spec"]["outgoingPeeringEnabled"] = "No"
-        if ctx.f("incoming"):
-            fc["spec"]["incomingPeeringEnabled"] = "No"
-        kc.update(fcr, fc)
+        # v0.10.3 unpeeroob/handler.go: --incoming disables only the incoming side (and its wait,
+        # wait.go ForIncomingUnpeering, only checks that spec), leaving the ForeignCluster in place.
+        fc["spec"]["incomingPeeringEnabled" if ctx.f("incoming") else "outgoingPeeringEnabled"] = "No"
+        # Whether to remove the ForeignCluster is decided on the object the Update returned (the
+        # status as it was then), not on a fresh read after the wait.
+        fc = kc.update(fcr, fc)
     except ApiError as exc:
         raise out.fail(f"Failed unpeering clusters: {exc.message}") from None
+    if ctx.f("incoming"):
+        out.info("Incoming peering marked as disabled")
+        out.step(f'Disabling incoming peering to the remote cluster "{name}"')
+        out.info(f'Successfully disabled incoming peering to the remote cluster "{name}"')
+        return 0
     out.info("Outgoing peering marked as disabled")
     out.step(f'Disabling outgoing peering to the remote cluster "{name}"')
 
@@ -1217,8 +1185,8 @@ def cmd_unpeer_oob(ctx: Ctx) -> int:
             "timed out waiting for the condition"
         )
     out.info(f'Successfully disabled outgoing peering to the remote cluster "{name}"')
-    incoming = cond_status(((final.get("status") or {}).get("peeringConditions")), "IncomingPeering")
-    if incoming not in ("", "None") and not ctx.f("incoming"):
+    incoming = cond_status(((fc.get("status") or {}).get("peeringConditions")), "IncomingPeering")
+    if incoming not in ("", "None"):
         out.warn("The foreign cluster resource was not removed, as an incoming peering is still active")
         out.warn(f'Issue the unpeer command on the remote cluster "{name}" to disable it')
         return 0
@@ -1339,6 +1307,7 @@ def cmd_peer_v1(ctx: Ctx) -> int:
             )
             raise out.fail("Unable to ensure authentication: timed out waiting for the condition")
         out.info("Tenant status is filled")
+        tenant_status = (rem.get(rem_tenant, pair.local_id, rem_tns) or {}).get("status") or {}
         loc.apply(
             loc_identity,
             {
@@ -1348,7 +1317,11 @@ def cmd_peer_v1(ctx: Ctx) -> int:
                     "namespace": loc_tns,
                     "labels": {REMOTE_ID_LABEL: pair.remote_id},
                 },
-                "spec": {"clusterID": pair.remote_id, "type": "ControlPlane"},
+                "spec": {
+                    "clusterID": pair.remote_id,
+                    "type": "ControlPlane",
+                    "authParams": dict(tenant_status.get("authParams") or {}),
+                },
             },
         )
         out.info("Identity correctly applied on consumer cluster")
@@ -1658,21 +1631,11 @@ def cmd_offload(ctx: Ctx) -> int:
             f'invalid argument "{mapping}" for "--namespace-mapping-strategy" flag: '
             f"allowed values are {', '.join(allowed)}"
         )
-    terms = []
-    for sel in ctx.f("selector") or []:
-        exprs = []
-        for part in sel.split(","):
-            k, eq, v = part.partition("=")
-            exprs.append(
-                {"key": k.strip(), "operator": "In", "values": [v.strip()]}
-                if eq
-                else {"key": k.strip(), "operator": "Exists"}
-            )
-        terms.append({"matchExpressions": exprs})
-    if not terms:
-        terms = [
-            {"matchExpressions": [{"key": "liqo.io/type", "operator": "In", "values": ["virtual-node"]}]}
-        ]
+    try:
+        # One term per --selector (OR); an empty selector matches every cluster (no default term).
+        terms = [parse_term(sel) for sel in ctx.f("selector") or []]
+    except SelectorError as exc:
+        raise ctx.out.fail(str(exc)) from None
     spec: Obj = {
         "namespaceMappingStrategy": mapping,
         "podOffloadingStrategy": pod,
@@ -1862,7 +1825,7 @@ def build(line: Line) -> Command:
     offload_flags = [
         Flag("pod-offloading-strategy", "str", "LocalAndRemote"),
         Flag("namespace-mapping-strategy", "str", "DefaultName"),
-        Flag("selector", "list", [], "l"),
+        Flag("selector", "array", [], "l"),
         Flag("output", "str", "", "o"),
         Flag("timeout", "dur", 20.0),
     ]
@@ -1932,7 +1895,12 @@ def build(line: Line) -> Command:
                 ],
                 persistent=[Flag("timeout", "dur", 120.0)],
             ),
-            Command("status", flags=[ns_flag], run=cmd_status),
+            Command(
+                "status",
+                persistent=[ns_flag],
+                run=cmd_status,
+                subs=[Command("peer", aliases=("peers",), args=(0, 1000), run=cmd_status_peer)],
+            ),
         ]
     else:
         peer_flags = [
@@ -1974,7 +1942,12 @@ def build(line: Line) -> Command:
                 ],
                 run=cmd_unpeer_v1,
             ),
-            Command("info", flags=[ns_flag, Flag("output", "str", "", "o")], run=cmd_info),
+            Command(
+                "info",
+                persistent=[ns_flag, Flag("output", "str", "", "o"), Flag("get", "str", "", "g")],
+                run=cmd_info,
+                subs=[Command("peer", args=(0, 1000), run=cmd_info_peer)],
+            ),
         ]
     return _group(PROG, cmds, persistent=persistent)
 
