@@ -196,6 +196,16 @@ def test_virtual_nodes_carry_the_providers_labels(three: tuple[Shell, str]) -> N
             {"key": "virtual-node.liqo.io/not-allowed", "value": "true", "effect": "NoExecute"}
         ]
         assert obj["status"]["capacity"]["pods"]
+        if not version.startswith("v0"):  # values.yaml offloading.defaultNodeResources at v1.2.0
+            assert obj["status"]["capacity"] == {
+                "cpu": "4",
+                "memory": "8Gi",
+                "pods": "110",
+                "ephemeral-storage": "20Gi",
+            }
+        conds = {c["type"]: (c["status"], c.get("reason")) for c in obj["status"]["conditions"]}
+        assert conds["Ready"] == ("True", "KubeletReady")  # liqoNodeProvider/conditions.go
+        assert conds["NetworkUnavailable"] == ("False", "LiqoNetworkingUp")
     roles = sh("kubectl get nodes -l kubernetes.io/role=agent -o name").stdout.split()
     assert sorted(roles) == sorted(f"node/{_vnode(n, version)}" for n in ("florence", "naples"))
 
@@ -257,13 +267,24 @@ def test_offloading_with_a_selector_runs_pods_in_the_selected_provider(three: tu
     florence_pods = sh("kubectl get pods -A -l app=south", on="florence")
     assert florence_pods.stdout == ""
 
+    if not version.startswith("v0"):  # v1 reflects the provider's events back (reflection/event/event.go)
+        remote_msgs = until(
+            lambda: [
+                e["message"]
+                for e in sh.json("kubectl get events -n demo")["items"]
+                if e["source"].get("component", "").endswith(" (remote)")
+            ]
+        )
+        assert any(f"{name} to naples-" in m for m in remote_msgs), remote_msgs
     # Reflection is visible as events on the consumer's pod.
     reasons = sh("kubectl get events -n demo -o jsonpath={.items[*].reason}").stdout.split()
     assert "SuccessfulReflection" in reasons
     on_service = until(
-        lambda: sh(
-            """kubectl get events -n demo -o jsonpath='{.items[?(@.involvedObject.kind=="Service")].message}'"""
-        ).stdout
+        lambda: (
+            sh(
+                """kubectl get events -n demo -o jsonpath='{.items[?(@.involvedObject.kind=="Service")].message}'"""
+            ).stdout
+        )
     )
     assert on_service == 'Successfully reflected object to cluster "naples"'  # v1: its ID, v0: its name
 
@@ -291,7 +312,27 @@ def test_offloading_with_a_selector_runs_pods_in_the_selected_provider(three: tu
         )
     )
     assert sh("kubectl get pod app-center -n demo -o jsonpath={.status.phase}").stdout == "Pending"
+    message = sh("kubectl get pod app-center -n demo -o jsonpath={.status.conditions[0].message}").stdout
+    assert message.startswith("0/") and "nodes are available" in message, message
 
+    # Deleting the remote pod: the ShadowPod controller creates it again; the consumer's pod stays.
+    uid = remote[0]["metadata"]["uid"]
+    sh(f"kubectl delete pod {name} -n demo", on="naples")
+    until(
+        lambda: (
+            uid
+            not in sh(
+                f"kubectl get pod {name} -n demo -o jsonpath={{.metadata.uid}}", on="naples", ok=False
+            ).stdout
+            and sh(
+                f"kubectl get pod {name} -n demo -o jsonpath={{.status.phase}}", on="naples", ok=False
+            ).stdout
+            == "Running"
+        )
+    )
+    assert (
+        sh(f"kubectl get pod {name} -n demo -o jsonpath={{.metadata.uid}}").stdout == pod["metadata"]["uid"]
+    )
     # Deleting the consumer's pod removes the remote one; its Deployment recreates both.
     sh(f"kubectl delete pod {name} -n demo")
     until(lambda: name not in sh("kubectl get pods -n demo -o name", on="naples").stdout)

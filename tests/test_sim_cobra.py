@@ -195,3 +195,55 @@ def test_kind_usage_errors_and_group_commands(tmp_path: Path) -> None:
     assert helped.returncode == 0 and "  -A, --all-clusters" in helped.stdout
     assert "  -n, --name string" in helped.stdout and '(default "kind")' in helped.stdout
     assert not (tmp_path / "sim" / "daemon.json").exists()
+
+
+def test_the_help_command_of_a_root() -> None:
+    """cobra's InitDefaultHelpCmd: `help [command]` shows that command's help; an unknown topic prints
+    `Unknown help topic` with the root's usage; the root lists `help` among its commands."""
+    asked = resolve(_tree(), ["help", "create", "cluster"])
+    assert asked.help and asked.path == "tool create cluster"
+    assert asked.help_output().startswith("Makes a cluster\n\nUsage:\n  tool create cluster [flags]\n")
+    unknown = resolve(_tree(), ["help", "nope"])
+    assert unknown.help and unknown.help_output().startswith("Unknown help topic [`nope`]\nUsage:\n  tool [command]\n")
+    assert "\n  help        Help about any command\n" in help_text([_tree()])
+    assert "help" not in _error("hlep")  # the help command is never suggested
+
+
+def _docker(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess[str]:
+    env: dict[str, Any] = {**os.environ, "LIQO_TUTOR_SIM_DIR": str(tmp_path / "sim"), "HOME": str(tmp_path),
+                           "LIQO_TUTOR_SIM_SPEED": "0"}
+    env.pop("LIQO_TUTOR_SIM_FAULTS", None)
+    return subprocess.run([sys.executable, "-m", "liqo_tutor.sim.tools", "docker", *argv], env=env,
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, check=False)
+
+
+def test_docker_usage_errors(tmp_path: Path) -> None:
+    """docker/cli v28.2.2: global flags parsed before the command only (TopLevelCommand.HandleGlobalFlags,
+    SetInterspersed(false)); flag errors through cli.FlagErrorFunc (usage line, hint, exit 125); argument
+    errors from cli/required.go (exit 1, `SRun` sic in RequiresMaxArgs); unknown commands from the root's RunE."""
+    late = _docker(tmp_path, "ps", "--context", "x")
+    assert (late.returncode, late.stderr) == (125, "unknown flag: --context\n\nUsage:  docker ps [OPTIONS]\n\n"
+                                                   "Run 'docker ps --help' for more information\n")
+    assert _docker(tmp_path, "--context", "default", "ps", "-q").returncode == 0
+    bad_filter = _docker(tmp_path, "ps", "--filter", "nolabel")
+    assert bad_filter.returncode == 125 and bad_filter.stderr.startswith(
+        'invalid argument "nolabel" for "-f, --filter" flag: bad format of filter (expected name=value)\n')
+    extra = _docker(tmp_path, "info", "extra")
+    assert (extra.returncode, extra.stderr) == (1, "docker: 'docker info' accepts no arguments\n\n"
+                                                   "Usage:  docker info [OPTIONS]\n\n"
+                                                   "Run 'docker info --help' for more information\n")
+    pull = _docker(tmp_path, "image", "pull")
+    assert pull.returncode == 1 and pull.stderr.startswith("docker: 'docker image pull' requires 1 argument\n\n"
+                                                           "Usage:  docker image pull [OPTIONS] NAME[:TAG|@DIGEST]")
+    rmi = _docker(tmp_path, "rmi")
+    assert rmi.stderr.endswith("\n\nSee 'docker rmi --help' for more information\n")
+    assert _docker(tmp_path, "images", "a", "b").stderr.endswith("\n\nSRun 'docker images --help' for more "
+                                                                 "information\n")
+    sub = _docker(tmp_path, "image", "frob")
+    assert (sub.returncode, sub.stderr) == (1, "docker: unknown command: docker image frob\n\n"
+                                               "Usage:  docker image\n\nRun 'docker image --help' for more information\n")
+    top = _docker(tmp_path, "frob")
+    assert (top.returncode, top.stderr) == (1, "docker: unknown command: docker frob\n\n"
+                                               "Run 'docker --help' for more information\n")
+    assert _docker(tmp_path, "-v").stdout == "Docker version 28.2.2, build e6534b4\n"
+    assert _docker(tmp_path, "container", "ls", "-q").returncode == 0  # aliases: container ls = ps

@@ -151,3 +151,20 @@ def test_kind_create_cluster_then_kubectl_lists_kube_system(tmp_path: Path, kube
         assert {r[0] for r in rows} == {"kube-system", "local-path-storage"}
     finally:
         stop(simdir)
+
+
+def test_pods_of_a_deleted_node_are_collected_and_recreated_elsewhere(pg: Playground) -> None:
+    """pkg/controller/podgc/gc_controller.go gcOrphaned: pods bound to a Node that is gone are deleted;
+    their ReplicaSet makes new ones, which the scheduler puts on the nodes that remain."""
+    k = pg.kube["rome"]
+    k.ok("create", "deployment", "web", "--image=nginx", "--replicas=2")
+    k.ok("wait", "--for=condition=Available", "deploy/web", "--timeout=20s")
+
+    def nodes() -> list[str]:
+        return sorted(p["spec"].get("nodeName", "") for p in k.json("get", "pods", "-l", "app=web")["items"])
+
+    assert nodes() == ["rome-worker", "rome-worker2"]
+    k.ok("delete", "node", "rome-worker2")
+    poll(lambda: nodes() == ["rome-worker", "rome-worker"])
+    k.ok("wait", "--for=condition=Available", "deploy/web", "--timeout=20s")
+    assert "rome-worker2" not in k.ok("get", "pods", "-A", "-o", "wide")

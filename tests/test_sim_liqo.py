@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import subprocess
 import threading
@@ -216,7 +217,14 @@ def test_v1_full_flow(playground: Playground, capsys: pytest.CaptureFixture[str]
         eps = [e for s in slices for e in s.get("endpoints") or []]
         return str(eps[0]["addresses"][0]) if eps else None
     ip = wait_until(endpoint_ip)
-    assert isinstance(ip, str) and ip.startswith("10.70.")
+    # newyork reaches london's pods in the network its IPAM gave london's pod CIDR (the same 10.200.0.0/16 as
+    # its own, hence remapped): the Configuration's status.remote.cidr.pod (pkg/utils/ipam/mapping/ips.go).
+    conf = pg.client("newyork").get(Res("networking.liqo.io", "v1beta1", "configurations", True), "london",
+                                    "liqo-tenant-london")
+    assert isinstance(conf, dict)
+    remapped = conf["status"]["remote"]["cidr"]["pod"][0]
+    assert isinstance(ip, str) and ipaddress.ip_address(ip) in ipaddress.ip_network(remapped)
+    assert remapped != "10.200.0.0/16"
     with pg.world.lock:
         ref = pg.world.resolve_ip(pg.world.clusters["newyork"], ip)
         conn = http_get(pg.world, pg.world.clusters["newyork"], svc["spec"]["clusterIP"], 7999, "/schedule",

@@ -245,3 +245,18 @@ def test_requests_beyond_allocatable_are_insufficient(pg: Playground) -> None:
     )
     k.ok("delete", "pod", "big1", "--wait=false")
     poll(lambda: _node_of(k, "big3") in ("rome-worker", "rome-worker2"))
+
+
+def test_scoring_prefers_the_least_allocated_node(pg: Playground) -> None:
+    """noderesources/least_allocated.go and balanced_allocation.go (weights from
+    apis/config/v1/default_plugins.go): unrelated pods go where most CPU and memory are free,
+    rather than alternating between nodes."""
+    k = pg.kube["rome"]
+    heavy = "  nodeSelector: {kubernetes.io/hostname: rome-worker}\n"
+    k.ok("apply", "-f", "-", stdin=_pod("heavy", heavy).replace(
+        "image: nginx\n", "image: nginx\n    resources:\n      requests: {cpu: '5', memory: 20Gi}\n"))  # fmt: skip
+    poll(lambda: _node_of(k, "heavy") == "rome-worker")
+    for i in range(3):
+        k.ok("apply", "-f", "-", stdin=_pod(f"light{i}").replace(
+            "image: nginx\n", "image: nginx\n    resources:\n      requests: {cpu: 500m, memory: 1Gi}\n"))  # fmt: skip
+    poll(lambda: all(_node_of(k, f"light{i}") == "rome-worker2" for i in range(3)))

@@ -12,10 +12,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from liqo_tutor.errors import ToolFailed, ToolNotFound, ToolTimeout
+from liqo_tutor.errors import StepFailed, ToolFailed, ToolNotFound, ToolTimeout
 from liqo_tutor.results import CommandResult
+from liqo_tutor.tutorial import Requirement
 
-__all__ = ["Finding", "Level", "diagnose", "exit_code", "failed", "quick"]
+__all__ = ["Finding", "Level", "diagnose", "exit_code", "failed", "preflight", "quick"]
 
 Level = str  # "ok" | "warn" | "fail"
 
@@ -30,6 +31,7 @@ INSTALL = {
     "kind": "install kind: https://kind.sigs.k8s.io/docs/user/quick-start/#installation",
     "kubectl": "install kubectl: https://kubernetes.io/docs/tasks/tools/",
     "liqoctl": "install liqoctl: https://docs.liqo.io/en/stable/installation/liqoctl.html",
+    "helm": "install helm: https://helm.sh/docs/intro/install/",
 }
 
 
@@ -196,7 +198,7 @@ def _disk(workdir: Path) -> Finding:
 def _present(name: str, env: Mapping[str, str]) -> Finding:
     path = shutil.which(name, path=env.get("PATH", ""))
     if path is None:
-        return Finding(name, "fail", "not found on PATH", INSTALL[name])
+        return Finding(name, "fail", "not found on PATH", INSTALL.get(name, f"install {name}"))
     return Finding(name, "ok", path)
 
 
@@ -213,6 +215,37 @@ def quick(
     if daemon and docker_ok:
         findings.append(_daemon(run, env))
     return findings
+
+
+def preflight(
+    run: Runner,
+    env: Mapping[str, str],
+    requires: Sequence[Requirement],
+    *,
+    create: bool,
+    byo_all: bool,
+) -> None:
+    """Before a run (and before a step that creates clusters): the fast checks of the programs the
+    tutorial requires; stops with every fix at once. Creating nothing on your own clusters needs no
+    daemon nor kind."""
+    if create and byo_all:
+        return
+    wanted = [r for r in requires if not r.for_create or (create and not byo_all)]
+    findings = quick(
+        run, env, programs=[r.program for r in wanted], daemon=create and any(r.probe for r in wanted)
+    )
+    bad = failed(findings)
+    if not bad:
+        return
+    what = "; ".join(f"{f.check}: {f.found}" for f in bad)
+    fixes = "; ".join(f.fix for f in bad if f.fix)
+    hint = (
+        f"{fixes}; `liqo-tutor doctor` checks the whole machine; "
+        "or rehearse in the simulated playground with --simulate"
+    )
+    if all(f.found == "not found on PATH" for f in bad):
+        raise ToolNotFound(", ".join(f.check for f in bad), hint=hint)
+    raise StepFailed(f"this machine is not ready ({what})", hint=hint)
 
 
 def failed(findings: Sequence[Finding]) -> list[Finding]:

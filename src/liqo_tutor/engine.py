@@ -454,7 +454,7 @@ def _plan_action(ctx: Context, action: Action, cluster: str | None, workdir: Pat
             PlanCommand(cluster, shown(_split(shape), cluster), "generated"),
         ]
     if action.kind == "run-pod":
-        argv = pod_command(ctx, action, cluster, f"{action.pod_prefix}-<random>")
+        argv = pod_command(ctx, action, cluster, action.pod_prefix)  # as the seed: `kubectl run consumer`
         return [PlanCommand(cluster, shown(argv, cluster), "")]
     on = None if action.kind in ("create-cluster", "delete-cluster") else cluster
     return [PlanCommand(cluster, shown(ctx.argv(action.command, cluster), on), when)]

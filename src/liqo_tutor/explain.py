@@ -11,18 +11,25 @@ import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from liqo_tutor import timeouts
+from liqo_tutor.errors import LiqoTutorError
 from liqo_tutor.tools.kubectl import with_kubeconfig
 
-__all__ = ["KINDS", "Snapshot", "describe", "snapshot_argv"]
+if TYPE_CHECKING:
+    from liqo_tutor.shell import ClusterShell
+
+__all__ = ["KINDS", "Snapshot", "describe", "snapshot_argv", "snapshots"]
 
 KINDS = "nodes,namespaces,services,pods"
+_SNAPSHOT = ["kubectl", "get", KINDS, "--all-namespaces", "-o", "json"]  # PHASE-B: tools/kubectl
 # Lines beyond this per cluster are summarised: a Liqo install starts dozens of pods.
 MAX_NAMES = 3
 
 
 def snapshot_argv(kubeconfig: str, context: str | None = None) -> list[str]:
-    return with_kubeconfig(["kubectl", "get", KINDS, "--all-namespaces", "-o", "json"], kubeconfig, context)
+    return with_kubeconfig(_SNAPSHOT, kubeconfig, context)
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,23 @@ class Snapshot:
             elif kind == "Pod":
                 pods[key] = str((item.get("spec") or {}).get("nodeName") or "")
         return cls(True, nodes, frozenset(namespaces), services, pods)
+
+
+def snapshots(shell: ClusterShell) -> dict[str, Snapshot]:
+    """What each reachable cluster holds now; the reads reach the transcript only (hidden)."""
+    hidden = shell.hidden()
+    shots: dict[str, Snapshot] = {}
+    for name, target in shell.clusters.items():
+        if not target.kubeconfig.exists():
+            shots[name] = Snapshot.absent()
+            continue
+        try:
+            res = hidden.run(_SNAPSHOT, cluster=name, timeout=shell.scaled(timeouts.QUICK))
+        except LiqoTutorError:
+            shots[name] = Snapshot.absent()
+            continue
+        shots[name] = Snapshot.parse(res.stdout)
+    return shots
 
 
 def _names(keys: list[str]) -> str:

@@ -7,10 +7,13 @@ the progress saved; `liqo-tutor run --interactive` resumes at the first step tha
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from liqo_tutor import ui
 from liqo_tutor.tutorial import Step
+
+if TYPE_CHECKING:
+    from liqo_tutor.engine import PlanStep
 
 __all__ = ["PROMPT", "TerminalPrompter", "interpret"]
 
@@ -34,14 +37,14 @@ def interpret(answer: str | None) -> str | None:
 class TerminalPrompter:
     """Implements engine.Prompter on the terminal, through ui (the only terminal writer)."""
 
-    def __init__(self, preview: Mapping[str, Any], pause: Callable[[], None] | None = None) -> None:
+    def __init__(self, preview: Mapping[str, PlanStep], pause: Callable[[], None] | None = None) -> None:
         self.preview = dict(preview)  # step id -> the plan's step (explanation and resolved commands)
         self.pause = pause  # stops a live display while we wait for the learner
 
     def ask(self, step: Step, no_skip: str | None) -> str:
         if self.pause is not None:
             self.pause()
-        ui.print_step_preview(self.preview.get(step.id, step), skippable=no_skip is None)
+        ui.print_step_preview(self._preview(step), skippable=no_skip is None)
         while True:
             choice = interpret(ui.ask(PROMPT))
             if choice == "skip" and no_skip is not None:
@@ -50,3 +53,12 @@ class TerminalPrompter:
             if choice is not None:
                 return choice
             ui.print_note("press Enter to run the step, s to skip it, q to quit", err=False)
+
+    def _preview(self, step: Step) -> PlanStep:
+        """The plan's step; a step the plan did not have (none on its line) shows what it says."""
+        found = self.preview.get(step.id)
+        if found is not None:
+            return found
+        from liqo_tutor.engine import PlanStep
+
+        return PlanStep(step.id, step.title, step.explain, step.teardown, (), ())

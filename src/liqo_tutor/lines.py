@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from liqo_tutor.errors import InputError
+from liqo_tutor import timeouts
+from liqo_tutor.errors import InputError, LiqoTutorError
 from liqo_tutor.tutorial import Line, LineDetect
 
+if TYPE_CHECKING:
+    from liqo_tutor.shell import ClusterShell
+    from liqo_tutor.tutorial import Tutorial
+
 __all__ = [
+    "Detected",
     "ServerVerdict",
     "Version",
     "choose_line",
+    "detect_client",
+    "detect_line",
     "forced_note",
     "in_range",
     "judge_servers",
@@ -20,6 +30,7 @@ __all__ = [
     "line_vars",
     "parse_range",
     "parse_version",
+    "probe_servers",
     "server_version_from_output",
     "version_from_output",
 ]
@@ -204,3 +215,72 @@ def line_vars(line: Line, version: str) -> dict[str, str]:
         if in_range(parsed, o.range):
             out.update(o.vars)
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Asking the tools (through the shell): the client's version, the Liqo each cluster runs
+
+
+@dataclass(frozen=True)
+class Detected:
+    """The line and Liqo version a run uses, and the liqoctl version read (None: not read)."""
+
+    line: str
+    version: str
+    client: str | None
+
+
+def detect_client(tut: Tutorial, shell: ClusterShell) -> tuple[str | None, str]:
+    """(version the YAML's detection command printed or None, its raw stdout). Raises on failure."""
+    result = shell.run(shlex.split(tut.detect.command), timeout=shell.scaled(timeouts.QUICK))
+    return version_from_output(tut.detect, result.stdout), result.stdout
+
+
+def detect_line(
+    tut: Tutorial, shell: ClusterShell, *, forced: str | None, recorded: str | None, strict: bool
+) -> Detected:
+    """The line for a run. `strict`: an unreadable or unsupported client is an InputError unless
+    --line (`forced`) chooses. Otherwise it never fails: the detected line, else --line, the line
+    recorded in the workdir, the tutorial's default."""
+    if strict:
+        detected, raw = detect_client(tut, shell)
+        line, version = choose_line(tut.lines, detected=detected, forced=forced, raw_output=raw)
+        return Detected(line, version, detected)
+    detected, raw = None, ""
+    try:
+        detected, raw = detect_client(tut, shell)
+    except LiqoTutorError:
+        pass
+    choice = forced or (recorded if detected is None else None)
+    if choice is None and detected is None:
+        choice = tut.detect.default
+    try:
+        line, version = choose_line(tut.lines, detected=detected, forced=choice, raw_output=raw)
+    except InputError:
+        fallback = recorded if recorded in tut.lines else tut.detect.default
+        line, version = choose_line(tut.lines, detected=None, forced=forced or fallback)
+    return Detected(line, version, detected)
+
+
+def probe_servers(tut: Tutorial, shell: ClusterShell, *, line: str, version: str) -> ServerVerdict:
+    """The Liqo version each existing cluster runs (the YAML's server probe), judged against the run's
+    line. Clusters without Liqo, unreachable or not yet created are simply not reported."""
+    detect = tut.detect
+    servers: dict[str, str] = {}
+    if detect.server_command:
+        for name, target in shell.clusters.items():
+            if not target.kubeconfig.exists():
+                continue
+            try:
+                res = shell.run(
+                    shlex.split(detect.server_command),
+                    cluster=name,
+                    timeout=shell.scaled(timeouts.QUICK),
+                    ok_codes=range(256),
+                )
+            except LiqoTutorError:
+                continue
+            found = server_version_from_output(detect, res.stdout)
+            if found:
+                servers[name] = found
+    return judge_servers(tut.lines, line=line, version=version, servers=servers)

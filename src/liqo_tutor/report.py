@@ -1,4 +1,7 @@
-"""Machine-readable verdicts for CI: a JSON report (schema shipped in data/schemas) and JUnit XML."""
+"""Machine-readable verdicts for CI: a JSON report (schema shipped in data/schemas) and JUnit XML.
+
+The JSON report is THE JSON shape of a run: `--report FILE` writes it, `--json` prints it.
+"""
 
 from __future__ import annotations
 
@@ -41,6 +44,7 @@ def _step(step: StepResult) -> dict[str, Any]:
                 "message": redact(c.message),
                 "expected": redact(c.expected),
                 "seen": redact(c.seen),
+                "hint": c.hint,
             }
             for c in step.checks
         ],
@@ -53,6 +57,7 @@ def _step(step: StepResult) -> dict[str, Any]:
             }
             for c in step.commands
         ],
+        "outputs": {label: redact(text) for label, text in step.outputs.items()},
     }
 
 

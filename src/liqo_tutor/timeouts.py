@@ -7,15 +7,40 @@ that overruns gets SIGTERM, then SIGKILL after a grace period (tools/runner.py).
 
 from __future__ import annotations
 
+import os
 import shlex
+from collections.abc import Sequence
 
 from liqo_tutor.constants import DEFAULT_COMMAND_TIMEOUT
 
-__all__ = ["DEFAULTS", "RUN_POD_TIMEOUT", "default_timeout", "describe"]
+__all__ = [
+    "DEFAULTS",
+    "DIAGNOSTICS",
+    "DIAGNOSTICS_MIN",
+    "HOST_CHECK",
+    "POD_CALL",
+    "POLL_SLACK",
+    "QUICK",
+    "RUN_POD_TIMEOUT",
+    "default_timeout",
+    "default_timeout_argv",
+    "describe",
+]
 
 _M = 60.0
 # A probe pod: created, image pulled, run to completion, logs read.
 RUN_POD_TIMEOUT = 5 * _M
+# Each kubectl call a probe pod takes (create, wait slice, phase, logs, delete), never more than the pod's.
+POD_CALL = 1 * _M
+# A question the tool answers at once: a client version, the Liqo version a cluster runs, a snapshot.
+QUICK = 30.0
+# A check's command may run this long beyond the `{timeout}` budget it hands to `kubectl wait`.
+POLL_SLACK = 30.0
+# A diagnostics command after a failure (before --timeout-scale), and its floor once scaled.
+DIAGNOSTICS = 20.0
+DIAGNOSTICS_MIN = 5.0
+# A host check of `liqo-tutor doctor` (docker info, kind version...).
+HOST_CHECK = 20.0
 
 # (program, words in order) -> seconds. The first match wins, so the more specific entries come first.
 DEFAULTS: tuple[tuple[str, tuple[str, ...], float, str], ...] = (
@@ -56,6 +81,14 @@ def _entry(command: str) -> tuple[str, tuple[str, ...], float, str] | None:
         return None
     program, rest = words[0].rsplit("/", 1)[-1], words[1:]
     return next((e for e in DEFAULTS if e[0] == program and _subsequence(e[1], rest)), None)
+
+
+def default_timeout_argv(argv: Sequence[str]) -> float:
+    """Seconds allowed for an argv list the core builds (its program's path may be absolute)."""
+    words = [os.path.basename(argv[0])] if argv else []
+    words += [a for a in argv[1:] if not a.startswith("-")]
+    entry = _entry(shlex.join(words)) if words else None
+    return entry[2] if entry is not None else DEFAULT_COMMAND_TIMEOUT
 
 
 def default_timeout(command: str) -> float:

@@ -19,6 +19,7 @@ from liqo_tutor.sim.discovery import (
     resource_list,
     version_info,
 )
+from liqo_tutor.sim.lookup import existing
 from liqo_tutor.sim.patches import apply_json_patch, merge_patch, strategic_merge
 from liqo_tutor.sim.protobuf import decode_protobuf, openapi_v2_pb
 from liqo_tutor.sim.selection import field_selector_matches, label_selector_matches
@@ -338,17 +339,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if t.name:
             with self.world.lock:
-                if t.kind.namespaced and not cluster.namespace_exists(t.namespace):
-                    raise ApiError(
-                        404,
-                        "NotFound",
-                        f'namespaces "{t.namespace}" not found',
-                        {"name": t.namespace, "kind": "namespaces"},
-                    )
-                obj = cluster.get(t.kind.key, t.namespace or None, t.name)
+                obj = existing(cluster, t.kind, t.namespace, t.name)
                 rv = str(cluster.rv)
-            if obj is None:
-                raise cluster.not_found(t.kind, t.name)
             if self._want_table():
                 self._send_json(200, make_table(t.kind, [obj], rv, q.get("includeObject", "Metadata")))
             else:
@@ -472,16 +464,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _logs(self, cluster: Cluster, t: _Target, q: dict[str, str]) -> None:
         with self.world.lock:
-            if not cluster.namespace_exists(t.namespace):
-                raise ApiError(
-                    404,
-                    "NotFound",
-                    f'namespaces "{t.namespace}" not found',
-                    {"name": t.namespace, "kind": "namespaces"},
-                )
-            pod = cluster.get("pods", t.namespace, t.name)
-            if pod is None:
-                raise cluster.not_found(t.kind, t.name)
+            pod = existing(cluster, t.kind, t.namespace, t.name)
             containers = [c.get("name", "") for c in pod.get("spec", {}).get("containers") or []]
             container = q.get("container", "")
             if not container:
@@ -642,16 +625,7 @@ class _Handler(BaseHTTPRequestHandler):
                 scaled = scale.update_scale(cluster, t.kind, t.namespace, t.name, change, dry_run=dry)
                 self._reply(200, scaled)
                 return
-            if t.kind.namespaced and not cluster.namespace_exists(t.namespace):
-                raise ApiError(
-                    404,
-                    "NotFound",
-                    f'namespaces "{t.namespace}" not found',
-                    {"name": t.namespace, "kind": "namespaces"},
-                )
-            current = cluster.get(t.kind.key, t.namespace or None, t.name)
-            if current is None:
-                raise cluster.not_found(t.kind, t.name)
+            current = existing(cluster, t.kind, t.namespace, t.name)
             new = _patched(ctype, current, body, smp=not t.kind.crd)
             new.setdefault("metadata", {})
             patched_rv = (

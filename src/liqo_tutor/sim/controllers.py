@@ -19,7 +19,7 @@ from liqo_tutor.sim.helpers import node_ready as _node_ready
 from liqo_tutor.sim.helpers import set_status as _set_status
 from liqo_tutor.sim.kindpods import KindSystemController
 from liqo_tutor.sim.kinds import label_selector_string
-from liqo_tutor.sim.kubelet import Kubelet, PodCleanup
+from liqo_tutor.sim.kubelet import Kubelet, PodCleanup, PodGC
 from liqo_tutor.sim.scheduler import Scheduler
 from liqo_tutor.sim.store import ApiError, Cluster, Obj, ResourceKind, World, now_iso
 from liqo_tutor.sim.workloads import DeploymentController, ReplicaSetController
@@ -108,68 +108,78 @@ def _admit(cluster: Cluster, kind: ResourceKind, obj: Obj, old: Obj | None) -> N
             obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
             obj["status"] = {"phase": "Active"}
     elif kind.key == "pods":
-        spec = obj.setdefault("spec", {})
-        if not spec.get("containers"):
-            raise _invalid(kind, name, "spec.containers", "Required value", "FieldValueRequired")
-        for c in spec["containers"]:
-            if not c.get("image"):
-                raise _invalid(
-                    kind,
-                    name,
-                    f"spec.containers[{spec['containers'].index(c)}].image",
-                    "Required value",
-                    "FieldValueRequired",
-                )
-        if old is None:
-            if spec.get("priorityClassName") in _PRIORITY_CLASSES:
-                spec.setdefault("priority", _PRIORITY_CLASSES[spec["priorityClassName"]])
-            _default_pod_spec(spec)
-            spec.setdefault("serviceAccountName", "default")
-            spec.setdefault("serviceAccount", spec["serviceAccountName"])
-            tolerations = spec.setdefault("tolerations", [])
-            for key in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):
-                if not any(t.get("key") == key for t in tolerations):
-                    tolerations.append(
-                        {"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}
-                    )
-            obj["status"] = {"phase": "Pending", "qosClass": _qos_class(spec)}
+        _admit_pod(kind, obj, old)
     elif kind.key in ("deployments.apps", "replicasets.apps", "daemonsets.apps"):
-        spec = obj.setdefault("spec", {})
-        if kind.key != "daemonsets.apps":
-            spec.setdefault("replicas", 1)
-        tmpl_labels = spec.get("template", {}).get("metadata", {}).get("labels") or {}
-        selector = spec.get("selector")
-        if not selector:
-            raise _invalid(kind, name, "spec.selector", "Required value", "FieldValueRequired")
-        if not _selector_matches(selector, tmpl_labels):
-            raise _invalid(
-                kind,
-                name,
-                "spec.template.metadata.labels",
-                f"Invalid value: {_go_map(tmpl_labels)}: `selector` does not match template `labels`",
-            )
-        if old is not None and old.get("spec", {}).get("selector") != selector:
-            sel = label_selector_string(selector)
-            raise _invalid(
-                kind,
-                name,
-                "spec.selector",
-                f"Invalid value: v1.LabelSelector{{MatchLabels:{_go_map(selector.get('matchLabels') or {})}"
-                f", MatchExpressions:[]v1.LabelSelectorRequirement(nil)}}: field is immutable"
-                if sel
-                else "field is immutable",
-            )
-        if kind.key == "deployments.apps":
-            spec.setdefault(
-                "strategy",
-                {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}},
-            )
-            spec.setdefault("revisionHistoryLimit", 10)
-            spec.setdefault("progressDeadlineSeconds", 600)
-        _default_pod_spec(spec.setdefault("template", {}).setdefault("spec", {}))
-        spec["template"].setdefault("metadata", {}).setdefault("creationTimestamp", None)
+        _admit_workload(kind, obj, old)
     elif kind.key == "services":
         _admit_service(cluster, kind, obj, old)
+
+
+def _admit_pod(kind: ResourceKind, obj: Obj, old: Obj | None) -> None:
+    name = obj["metadata"].get("name", "")
+    spec = obj.setdefault("spec", {})
+    if not spec.get("containers"):
+        raise _invalid(kind, name, "spec.containers", "Required value", "FieldValueRequired")
+    for c in spec["containers"]:
+        if not c.get("image"):
+            raise _invalid(
+                kind,
+                name,
+                f"spec.containers[{spec['containers'].index(c)}].image",
+                "Required value",
+                "FieldValueRequired",
+            )
+    if old is None:
+        if spec.get("priorityClassName") in _PRIORITY_CLASSES:
+            spec.setdefault("priority", _PRIORITY_CLASSES[spec["priorityClassName"]])
+        _default_pod_spec(spec)
+        spec.setdefault("serviceAccountName", "default")
+        spec.setdefault("serviceAccount", spec["serviceAccountName"])
+        tolerations = spec.setdefault("tolerations", [])
+        for key in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):
+            if not any(t.get("key") == key for t in tolerations):
+                tolerations.append(
+                    {"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}
+                )
+        obj["status"] = {"phase": "Pending", "qosClass": _qos_class(spec)}
+
+
+def _admit_workload(kind: ResourceKind, obj: Obj, old: Obj | None) -> None:
+    name = obj["metadata"].get("name", "")
+    spec = obj.setdefault("spec", {})
+    if kind.key != "daemonsets.apps":
+        spec.setdefault("replicas", 1)
+    tmpl_labels = spec.get("template", {}).get("metadata", {}).get("labels") or {}
+    selector = spec.get("selector")
+    if not selector:
+        raise _invalid(kind, name, "spec.selector", "Required value", "FieldValueRequired")
+    if not _selector_matches(selector, tmpl_labels):
+        raise _invalid(
+            kind,
+            name,
+            "spec.template.metadata.labels",
+            f"Invalid value: {_go_map(tmpl_labels)}: `selector` does not match template `labels`",
+        )
+    if old is not None and old.get("spec", {}).get("selector") != selector:
+        sel = label_selector_string(selector)
+        raise _invalid(
+            kind,
+            name,
+            "spec.selector",
+            f"Invalid value: v1.LabelSelector{{MatchLabels:{_go_map(selector.get('matchLabels') or {})}"
+            f", MatchExpressions:[]v1.LabelSelectorRequirement(nil)}}: field is immutable"
+            if sel
+            else "field is immutable",
+        )
+    if kind.key == "deployments.apps":
+        spec.setdefault(
+            "strategy",
+            {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}},
+        )
+        spec.setdefault("revisionHistoryLimit", 10)
+        spec.setdefault("progressDeadlineSeconds", 600)
+    _default_pod_spec(spec.setdefault("template", {}).setdefault("spec", {}))
+    spec["template"].setdefault("metadata", {}).setdefault("creationTimestamp", None)
 
 
 def _admit_service(cluster: Cluster, kind: ResourceKind, obj: Obj, old: Obj | None) -> None:
@@ -192,6 +202,24 @@ def _admit_service(cluster: Cluster, kind: ResourceKind, obj: Obj, old: Obj | No
             "spec.clusterIPs[0]",
             f'Invalid value: []string{{"{spec.get("clusterIP")}"}}: may not change once set',
         )
+    _allocate_cluster_ip(cluster, kind, name, spec, old)
+    spec["clusterIPs"] = [spec["clusterIP"]]
+    spec.setdefault("ipFamilies", ["IPv4"])
+    spec.setdefault("ipFamilyPolicy", "SingleStack")
+    spec.setdefault("sessionAffinity", "None")
+    spec.setdefault("internalTrafficPolicy", "Cluster")
+    if stype in ("NodePort", "LoadBalancer"):
+        spec.setdefault("externalTrafficPolicy", "Cluster")
+        _allocate_node_ports(cluster, spec, old_spec)
+        if stype == "LoadBalancer":
+            spec.setdefault("allocateLoadBalancerNodePorts", True)
+            obj.setdefault("status", {}).setdefault("loadBalancer", {})
+    if old is None:
+        obj.setdefault("status", {}).setdefault("loadBalancer", {})
+
+
+def _allocate_cluster_ip(cluster: Cluster, kind: ResourceKind, name: str, spec: Obj, old: Obj | None) -> None:
+    """A free address of the service subnet, or the requested one checked (in range, unused)."""
     net = ipaddress.ip_network(cluster.spec.service_subnet, strict=False)
     used = {s.get("spec", {}).get("clusterIP") for s in cluster.objects.get("services", {}).values()}
     if not spec.get("clusterIP"):
@@ -220,35 +248,28 @@ def _admit_service(cluster: Cluster, kind: ResourceKind, obj: Obj, old: Obj | No
                 f'Invalid value: []string{{"{spec["clusterIP"]}"}}: failed to allocate IP '
                 f"{spec['clusterIP']}: provided IP is already allocated",
             )
-    spec["clusterIPs"] = [spec["clusterIP"]]
-    spec.setdefault("ipFamilies", ["IPv4"])
-    spec.setdefault("ipFamilyPolicy", "SingleStack")
-    spec.setdefault("sessionAffinity", "None")
-    spec.setdefault("internalTrafficPolicy", "Cluster")
-    if stype in ("NodePort", "LoadBalancer"):
-        spec.setdefault("externalTrafficPolicy", "Cluster")
-        used_ports = {
-            p.get("nodePort")
-            for s in cluster.objects.get("services", {}).values()
-            for p in s.get("spec", {}).get("ports") or []
-        }
-        old_ports = {p.get("port"): p.get("nodePort") for p in old_spec.get("ports") or []}
-        for p in spec.get("ports") or []:
-            if not p.get("nodePort"):
-                if old_ports.get(p.get("port")):
-                    p["nodePort"] = old_ports[p.get("port")]
-                    continue
-                while True:
-                    port = 30000 + cluster.world.rng_int(32) % 2768
-                    if port not in used_ports:
-                        p["nodePort"] = port
-                        used_ports.add(port)
-                        break
-        if stype == "LoadBalancer":
-            spec.setdefault("allocateLoadBalancerNodePorts", True)
-            obj.setdefault("status", {}).setdefault("loadBalancer", {})
-    if old is None:
-        obj.setdefault("status", {}).setdefault("loadBalancer", {})
+
+
+def _allocate_node_ports(cluster: Cluster, spec: Obj, old_spec: Obj) -> None:
+    """Keep each port's nodePort across updates, else a free one of 30000-32767."""
+    used_ports = {
+        p.get("nodePort")
+        for s in cluster.objects.get("services", {}).values()
+        for p in s.get("spec", {}).get("ports") or []
+    }
+    old_ports = {p.get("port"): p.get("nodePort") for p in old_spec.get("ports") or []}
+    for p in spec.get("ports") or []:
+        if p.get("nodePort"):
+            continue
+        if old_ports.get(p.get("port")):
+            p["nodePort"] = old_ports[p.get("port")]
+            continue
+        while True:
+            port = 30000 + cluster.world.rng_int(32) % 2768
+            if port not in used_ports:
+                p["nodePort"] = port
+                used_ports.add(port)
+                break
 
 
 # --- controllers ------------------------------------------------------------------------------
@@ -422,6 +443,7 @@ def register(world: World) -> None:
         EndpointSliceController(),
         EndpointsController(),
         PodCleanup(),
+        PodGC(),
     ):
         world.register(controller)
     from liqo_tutor.sim import statefulsets, volumes  # StatefulSets, claims/volumes/classes (H6)

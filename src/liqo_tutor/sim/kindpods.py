@@ -10,6 +10,7 @@ pods), constants/constants.go (etcd and CoreDNS versions per Kubernetes minor).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import ipaddress
 from typing import Any
@@ -192,23 +193,24 @@ _COREFILE = (
 )
 
 
+_COREDNS_PORTS = [
+    {"containerPort": 53, "name": "dns", "protocol": "UDP"},
+    {"containerPort": 53, "name": "dns-tcp", "protocol": "TCP"},
+    {"containerPort": 9153, "name": "metrics", "protocol": "TCP"},
+]
+_COREDNS_ANTI_AFFINITY = {
+    "weight": 100,
+    "podAffinityTerm": {
+        "labelSelector": {"matchExpressions": [{"key": "k8s-app", "operator": "In", "values": ["kube-dns"]}]},
+        "topologyKey": "kubernetes.io/hostname",
+    },
+}
+
+
 def _coredns(cluster: Cluster) -> list[Obj]:
     image = f"registry.k8s.io/coredns/coredns:{_versioned(_COREDNS, cluster.spec.k8s_version)}"
     dns = {"k8s-app": "kube-dns"}
-    ports = [
-        {"containerPort": 53, "name": "dns", "protocol": "UDP"},
-        {"containerPort": 53, "name": "dns-tcp", "protocol": "TCP"},
-        {"containerPort": 9153, "name": "metrics", "protocol": "TCP"},
-    ]
-    anti = {
-        "weight": 100,
-        "podAffinityTerm": {
-            "labelSelector": {
-                "matchExpressions": [{"key": "k8s-app", "operator": "In", "values": ["kube-dns"]}]
-            },
-            "topologyKey": "kubernetes.io/hostname",
-        },
-    }
+    ports, anti = copy.deepcopy(_COREDNS_PORTS), copy.deepcopy(_COREDNS_ANTI_AFFINITY)
     pod_spec = {
         "priorityClassName": CLUSTER_CRITICAL[0],
         "serviceAccountName": "coredns",

@@ -16,7 +16,7 @@ from liqo_tutor.sim.helpers import pod_ready as _pod_ready
 from liqo_tutor.sim.helpers import set_status as _set_status
 from liqo_tutor.sim.store import Cluster, Obj, World, now_iso
 
-__all__ = ["Kubelet", "PodCleanup"]
+__all__ = ["Kubelet", "PodCleanup", "PodGC"]
 
 
 class Kubelet:
@@ -273,6 +273,33 @@ class PodCleanup:
             for k in [k for k in logs if k.rsplit("/", 1)[0] not in keys]:
                 del logs[k]
         return False
+
+
+class PodGC:
+    """pkg/controller/podgc gcOrphaned: a pod bound to a Node that no longer exists is deleted once
+    the node has stayed absent for the quarantine (its controller, if any, makes a new one)."""
+
+    def reconcile(self, world: World, now: float) -> bool:
+        changed = False
+        for cluster in list(world.clusters.values()):
+            nodes = {name for (_ns, name) in cluster.objects.get("nodes", {})}
+            seen: dict[str, float] = cluster.private.setdefault("orphans", {})
+            orphans = {
+                p["metadata"]["uid"]: p
+                for p in cluster.objects.get("pods", {}).values()
+                if p["spec"].get("nodeName") and p["spec"]["nodeName"] not in nodes
+            }
+            for uid in [u for u in seen if u not in orphans]:
+                del seen[uid]
+            for uid, pod in orphans.items():
+                due = float(seen.setdefault(uid, now)) + delay("pod_delete")
+                if now < due:
+                    world.wake_at(due)
+                    continue
+                cluster.delete("pods", pod["metadata"]["namespace"], pod["metadata"]["name"])
+                seen.pop(uid, None)
+                changed = True
+        return changed
 
 
 def _image_ref(image: str) -> str:

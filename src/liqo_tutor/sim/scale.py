@@ -11,6 +11,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+from liqo_tutor.sim.lookup import existing
 from liqo_tutor.sim.store import ApiError, Cluster, Obj, ResourceKind
 
 __all__ = ["get_scale", "label_selector_string", "scale_of", "update_scale"]
@@ -99,18 +100,8 @@ def scale_of(cluster: Cluster, kind: ResourceKind, obj: Obj) -> Obj:
     return scale
 
 
-def _current(cluster: Cluster, kind: ResourceKind, namespace: str, name: str) -> Obj:
-    if kind.namespaced and not cluster.namespace_exists(namespace):
-        raise ApiError(404, "NotFound", f'namespaces "{namespace}" not found',
-                       {"name": namespace, "kind": "namespaces"})
-    obj = cluster.get(kind.key, namespace or None, name)
-    if obj is None:
-        raise cluster.not_found(kind, name)
-    return obj
-
-
 def get_scale(cluster: Cluster, kind: ResourceKind, namespace: str, name: str) -> Obj:
-    return scale_of(cluster, kind, _current(cluster, kind, namespace, name))
+    return scale_of(cluster, kind, existing(cluster, kind, namespace, name))
 
 
 def _invalid(name: str, value: Any) -> ApiError:
@@ -123,7 +114,7 @@ def _invalid(name: str, value: Any) -> ApiError:
 def update_scale(cluster: Cluster, kind: ResourceKind, namespace: str, name: str,
                  change: Callable[[Obj], Any], *, dry_run: bool = False) -> Obj:
     """Old object -> old Scale -> `change` (a PUT body or a patch) -> new Scale -> new object, stored."""
-    current = _current(cluster, kind, namespace, name)
+    current = existing(cluster, kind, namespace, name)
     new_scale = change(scale_of(cluster, kind, current))
     if not isinstance(new_scale, dict):
         raise ApiError(400, "BadRequest", "nil update passed to Scale")

@@ -206,7 +206,7 @@ def filter_node(pod: Obj, node: Obj, snap: Snapshot) -> tuple[str, str] | None:
     return _inter_pod_filter(pod, node, snap)
 
 
-def _spread_selector(pod: Obj, constraint: Obj) -> dict[str, Any] | None:
+def spread_selector(pod: Obj, constraint: Obj) -> dict[str, Any] | None:
     selector: dict[str, Any] | None = copy.deepcopy(constraint.get("labelSelector"))
     keys = constraint.get("matchLabelKeys") or []
     if selector is None or not keys:
@@ -223,7 +223,7 @@ def _spread_selector(pod: Obj, constraint: Obj) -> dict[str, Any] | None:
 def spread_counts(pod: Obj, constraint: Obj, snap: Snapshot, hard_keys: list[str]) -> dict[str, int]:
     """Matching pods per domain of `constraint`, over the nodes the pod's node affinity allows
     that carry every key in `hard_keys` (podtopologyspread/filtering.go calPreFilterState)."""
-    selector = _spread_selector(pod, constraint)
+    selector = spread_selector(pod, constraint)
     key = constraint.get("topologyKey", "")
     ns = pod["metadata"].get("namespace")
     counts: dict[str, int] = {}
@@ -268,7 +268,7 @@ def _spread_filter(pod: Obj, node: Obj, snap: Snapshot) -> tuple[str, str] | Non
         min_match = min(counts.values()) if counts else 0
         if c.get("minDomains") and len(counts) < int(c["minDomains"]):
             min_match = 0
-        self_match = 1 if selector_matches(_spread_selector(pod, c), pod["metadata"].get("labels")) else 0
+        self_match = 1 if selector_matches(spread_selector(pod, c), pod["metadata"].get("labels")) else 0
         if counts.get(labels[key], 0) + self_match - min_match > int(c.get("maxSkew", 1)):
             return ERR_SPREAD, UNSCHEDULABLE
     return None
@@ -349,59 +349,7 @@ def fit_error_message(pod: Obj, statuses: dict[str, tuple[str, str]], snap: Snap
     return msg + f" preemption: 0/{total} nodes are available: {_histogram(post)}.."
 
 
-# --- scoring and binding ----------------------------------------------------------------------
-
-
-def _peers(pod: Obj, other: Obj, snap: Snapshot) -> bool:
-    """`other` belongs to the same workload as `pod` (default spreading: same controller owner)."""
-    if other["metadata"].get("namespace") != pod["metadata"].get("namespace"):
-        return False
-    mine = {r.get("uid") for r in pod["metadata"].get("ownerReferences") or [] if r.get("controller")}
-    theirs = {r.get("uid") for r in other["metadata"].get("ownerReferences") or [] if r.get("controller")}
-    if mine:
-        return bool(mine & theirs)
-    return bool(pod["metadata"].get("labels")) and other["metadata"].get("labels") == pod["metadata"].get(
-        "labels"
-    )
-
-
-def _preferred_score(pod: Obj, node: Obj, snap: Snapshot) -> int:
-    affinity = (pod.get("spec") or {}).get("affinity") or {}
-    score = 0
-    for pref in (affinity.get("nodeAffinity") or {}).get(
-        "preferredDuringSchedulingIgnoredDuringExecution"
-    ) or []:
-        if node_selector_terms_match(node, [pref.get("preference") or {}]):
-            score += int(pref.get("weight", 0))
-    labels = node["metadata"].get("labels") or {}
-    assigned = snap.assigned()
-    for kind, sign in (("podAffinity", 1), ("podAntiAffinity", -1)):
-        for wt in (affinity.get(kind) or {}).get("preferredDuringSchedulingIgnoredDuringExecution") or []:
-            term = wt.get("podAffinityTerm") or {}
-            key = term.get("topologyKey", "")
-            if key in labels and any(
-                nl.get(key) == labels[key] and term_matches(term, pod, p, snap) for p, nl in assigned
-            ):
-                score += sign * int(wt.get("weight", 0))
-    return score
-
-
-def _rank(pod: Obj, node: Obj, snap: Snapshot) -> tuple[int, int, int, int, str]:
-    name = node["metadata"]["name"]
-    pods = snap.by_node.get(name, [])
-    soft_taints = sum(
-        1
-        for t in (node.get("spec") or {}).get("taints") or []
-        if t.get("effect") == "PreferNoSchedule"
-        and not tolerates((pod.get("spec") or {}).get("tolerations"), t)
-    )
-    soft_skew = 0
-    for c in (pod.get("spec") or {}).get("topologySpreadConstraints") or []:
-        key = c.get("topologyKey", "")
-        if c.get("whenUnsatisfiable") == "ScheduleAnyway" and key in (node["metadata"].get("labels") or {}):
-            soft_skew += spread_counts(pod, c, snap, [key]).get(node["metadata"]["labels"][key], 0)
-    peers = sum(1 for p in pods if _peers(pod, p, snap))
-    return (-_preferred_score(pod, node, snap), soft_taints, soft_skew + peers, len(pods), name)
+# --- scheduling and binding ----------------------------------------------------------------------
 
 
 class Scheduler:
@@ -464,7 +412,9 @@ class Scheduler:
                 statuses[node["metadata"]["name"]] = verdict
         if not feasible:
             return _unschedulable(cluster, pod, "Unschedulable", fit_error_message(pod, statuses, snap), now)
-        chosen = min(feasible, key=lambda n: _rank(pod, n, snap))
+        from liqo_tutor.sim.scoring import best_node  # scoring builds on this module's filters
+
+        chosen = best_node(pod, feasible, snap)
         if not volumes.prebind(cluster, pod, chosen["metadata"]["name"]):  # claims bound first (PreBind)
             return False
         _bind(cluster, pod, chosen, snap, now)

@@ -1039,7 +1039,7 @@ class LiqoController:
         for pod in o.cluster.list("pods", meta["namespace"]):
             if not _selector_matches(selector, pod["metadata"].get("labels")) or not _pod_ready(pod):
                 continue
-            ip = remap(o, str(pod["status"]["podIP"]))
+            ip = remap(o, r, str(pod["status"]["podIP"]))
             if ip is None:
                 continue
             endpoints.append(
@@ -1110,8 +1110,10 @@ class LiqoController:
         for o in infos.values():
             if o is r or o.line.v0 != r.line.v0:
                 continue
-            origin_ip = unmap(o, ip)
-            if origin_ip is None or not self.network_up(infos, o, r):
+            if not self.network_up(infos, o, r):
+                continue
+            origin_ip = unmap(o, r, ip)
+            if origin_ip is None:
                 continue
             for ns, target, _rns in self.offloaded_to(infos, o):
                 if target is not r:
@@ -1122,32 +1124,29 @@ class LiqoController:
         return None
 
 
-def _remap_base(o: Info) -> ipaddress.IPv4Network:
-    pod_net = ipaddress.ip_network(o.cluster.spec.pod_subnet, strict=False)
-    if o.line.v1:
-        return V1_EXTERNAL_CIDR
-    # v0: the IPAM gives the peer a free network as large as the origin's pod CIDR, right after it.
-    nxt = ipaddress.ip_address(int(pod_net.network_address) + pod_net.num_addresses)
-    return ipaddress.IPv4Network(f"{nxt}/{pod_net.prefixlen}", strict=False)
+def remap(o: Info, r: Info, ip: str) -> str | None:
+    """A pod IP of the origin cluster `o` as cluster `r` sees it: within the network in which r's IPAM
+    placed o's pod CIDR (kept when it does not overlap, remapped otherwise; see virtualkubelet.py)."""
+    from liqo_tutor.sim.liqo.virtualkubelet import remote_pod_network
 
-
-def remap(o: Info, ip: str) -> str | None:
-    """A pod IP of the origin cluster as the remote cluster sees it."""
     pod_net = ipaddress.ip_network(o.cluster.spec.pod_subnet, strict=False)
     addr = ipaddress.ip_address(ip)
     if addr not in pod_net:
         return None
-    base = _remap_base(o)
+    base = remote_pod_network(r, o)
     offset = (int(addr) - int(pod_net.network_address)) % base.num_addresses
     return str(ipaddress.ip_address(int(base.network_address) + offset))
 
 
-def unmap(o: Info, ip: str) -> str | None:
+def unmap(o: Info, r: Info, ip: str) -> str | None:
+    """The inverse of remap: an address seen from r back to o's pod IP (None: not o's pods)."""
+    from liqo_tutor.sim.liqo.virtualkubelet import remote_pod_network
+
     try:
         addr = ipaddress.ip_address(ip)
     except ValueError:
         return None
-    base = _remap_base(o)
+    base = remote_pod_network(r, o)
     if addr not in base:
         return None
     pod_net = ipaddress.ip_network(o.cluster.spec.pod_subnet, strict=False)

@@ -40,6 +40,31 @@ TAINT = {"key": "virtual-node.liqo.io/not-allowed", "value": "true", "effect": "
 KIND_NODE = {"cpu": "4", "memory": "8Gi", "pods": "110"}
 SHARING_PERCENTAGE = 90  # liqoctl v0.10.3 install --sharing-percentage default
 
+CONDITION_TYPES = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable")
+_SUFFICIENT = "The remote cluster is advertising sufficient resources"
+_CONDITIONS = {  # type -> {ready: (status, reason, message)}
+    "Ready": {
+        True: ("True", "KubeletReady", "The Liqo Virtual Kubelet is posting ready status"),
+        False: ("False", "KubeletNotReady", "The Liqo Virtual Kubelet is currently not ready"),
+    },
+    "MemoryPressure": {
+        True: ("False", "RemoteClusterHasSufficientMemory", _SUFFICIENT),
+        False: ("False", "RemoteClusterHasSufficientMemory", _SUFFICIENT),
+    },
+    "DiskPressure": {
+        True: ("False", "RemoteClusterHasNoDiskPressure", _SUFFICIENT),
+        False: ("False", "RemoteClusterHasNoDiskPressure", _SUFFICIENT),
+    },
+    "PIDPressure": {
+        True: ("False", "RemoteClusterHasNoPIDPressure", _SUFFICIENT),
+        False: ("False", "RemoteClusterHasNoPIDPressure", _SUFFICIENT),
+    },
+    "NetworkUnavailable": {
+        True: ("False", "LiqoNetworkingUp", "The Liqo cluster interconnection is established"),
+        False: ("True", "LiqoNetworkingDown", "The Liqo cluster interconnection is down"),
+    },
+}
+
 _QTY = re.compile(r"^(\d+(?:\.\d+)?)(m|Ki|Mi|Gi|Ti|k|M|G|T)?$")
 _MULT = {
     "": 1.0,
@@ -265,13 +290,12 @@ def _ensure_node(x: Info, name: str, r: Info | None, desired: Obj) -> bool:
                     "capacity": dict(quota),
                     "conditions": [
                         {
-                            "type": "Ready",
-                            "status": "False",
-                            "reason": "VirtualKubeletPending",
-                            "message": "the virtual kubelet is starting",
-                            "lastHeartbeatTime": now_iso(),
-                            "lastTransitionTime": now_iso(),
+                            "type": t,
+                            "status": "Unknown",
+                            "lastHeartbeatTime": None,
+                            "lastTransitionTime": None,
                         }
+                        for t in CONDITION_TYPES
                     ],
                     "nodeInfo": {
                         "kubeletVersion": version,
@@ -301,23 +325,28 @@ def _ensure_node(x: Info, name: str, r: Info | None, desired: Obj) -> bool:
 
 
 def _node_ready(world: World, x: Info, node: Obj, ready: bool) -> bool:
+    """liqoNodeProvider/conditions.go: Ready and the pressure/network conditions, as the VK posts them."""
     st = copy.deepcopy(node.get("status") or {})
-    conds = st.get("conditions") or []
-    want = "True" if ready else "False"
-    if _cond(conds, "Ready").get("status") == want:
+    old = {c.get("type"): c for c in st.get("conditions") or []}
+    if _cond(st.get("conditions"), "Ready").get("status") == ("True" if ready else "False"):
         return False
-    st["conditions"] = [c for c in conds if c.get("type") != "Ready"] + [
-        {
-            "type": "Ready",
-            "status": want,
-            "reason": "KubeletReady" if ready else "VirtualKubeletPending",
-            "message": "The Liqo virtual kubelet is ready"
-            if ready
-            else "the remote cluster is not reachable",
-            "lastHeartbeatTime": now_iso(),
-            "lastTransitionTime": now_iso(),
-        }
-    ]
+    now = now_iso()
+    conds = []
+    for ctype in CONDITION_TYPES:
+        status, reason, message = _CONDITIONS[ctype][ready]
+        prev = old.get(ctype) or {}
+        same = prev.get("status") == status
+        conds.append(
+            {
+                "type": ctype,
+                "status": status,
+                "reason": reason,
+                "message": message,
+                "lastHeartbeatTime": now,
+                "lastTransitionTime": prev.get("lastTransitionTime") if same else now,
+            }
+        )
+    st["conditions"] = conds
     x.cluster.update_status("nodes", None, node["metadata"]["name"], st)
     if ready:
         world.record(x.name, f"virtual node {node['metadata']['name']} ready")

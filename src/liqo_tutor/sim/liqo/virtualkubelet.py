@@ -197,6 +197,9 @@ class VirtualKubelet:
             for r in infos.values():
                 if r is not o and r.line.v0 == o.line.v0:
                     changed |= _configuration_status(o, r)
+            if o.line.v1:
+                for ns, r, rns in self.liqo.offloaded_to(infos, o):
+                    changed |= _reflect_events(o, r, ns, rns)
         for r in infos.values():
             changed |= self._shadow_pods(r)
         return changed
@@ -475,3 +478,59 @@ class VirtualKubelet:
             component="shadowpod-controller",
         )
         return True
+
+
+_EVENT_KINDS = {  # reflection/event/event.go getLocalObject: remote kind -> local resource
+    ("v1", "Pod"): "pods",
+    ("v1", "Service"): "services",
+    ("v1", "ConfigMap"): "configmaps",
+    ("v1", "Secret"): "secrets",
+    ("v1", "PersistentVolumeClaim"): "persistentvolumeclaims",
+    ("discovery.k8s.io/v1", "EndpointSlice"): "endpointslices.discovery.k8s.io",
+    ("networking.k8s.io/v1", "Ingress"): "ingresses.networking.k8s.io",
+    ("offloading.liqo.io/v1beta1", "ShadowPod"): "pods",
+}
+
+
+def _reflect_events(o: Info, r: Info, ns: str, rns: str) -> bool:
+    """v1 (pkg/virtualKubelet/reflection/event/event.go): each Event of the remote namespace about an
+    object that exists locally is copied into the local namespace under the same name, its source
+    component suffixed " (remote)", its involved object the local one (kind and apiVersion kept)."""
+    if not r.cluster.namespace_exists(rns) or not o.cluster.namespace_exists(ns):
+        return False
+    changed = False
+    for ev in r.cluster.list("events", rns):
+        inv = ev.get("involvedObject") or {}
+        key = _EVENT_KINDS.get((str(inv.get("apiVersion", "")), str(inv.get("kind", ""))))
+        local = o.cluster.get(key, ns, str(inv.get("name", ""))) if key and o.cluster.kind_for(key) else None
+        name = ev["metadata"]["name"]
+        if local is None or o.cluster.get("events", ns, name) is not None:
+            continue
+        src = ev.get("source") or {}
+        copy_ev = {
+            k: copy.deepcopy(v)
+            for k, v in ev.items()
+            if k not in ("metadata", "involvedObject", "source", "apiVersion", "kind")
+        }
+        body = {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {
+                "name": name,
+                "namespace": ns,
+                "labels": {
+                    **(ev["metadata"].get("labels") or {}),
+                    "offloading.liqo.io/origin": o.cluster_id,
+                    "offloading.liqo.io/destination": r.cluster_id,
+                },
+            },
+            "involvedObject": {**inv, "namespace": ns, "uid": local["metadata"].get("uid", "")},
+            "source": {**src, "component": f"{src.get('component', '')} (remote)"},
+            **copy_ev,
+        }
+        try:
+            o.cluster.create(body)
+        except ApiError:
+            continue
+        changed = True
+    return changed

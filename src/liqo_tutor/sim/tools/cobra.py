@@ -1,4 +1,4 @@
-"""One cobra/pflag-like command line for the simulated Go CLIs (kind, liqoctl, ...).
+"""One cobra/pflag-like command line for the simulated Go CLIs (kind, docker, and liqoctl/helm to come).
 
 Behaviour follows spf13/cobra v1.8 (command.go: Find, stripFlags, execute; args.go) and spf13/pflag v1.0.5
 (flag.go: parseLongArg, parseSingleShortArg, FlagUsages), the versions kind v0.29.0 and Liqo build with.
@@ -9,7 +9,8 @@ API, in the order a tool uses it:
   ``int``/``int32`` (Go ParseInt base 0), ``duration`` (Go time.ParseDuration, the value in seconds),
   ``list`` (pflag StringSlice: comma separated, repeated occurrences append) and ``array`` (pflag
   StringArray: one item per occurrence, commas kept). A bool flag takes no value unless written
-  ``--flag=false`` / ``-f=false``.
+  ``--flag=false`` / ``-f=false``. ``check(raw)`` may refuse a value (ValueError: pflag's
+  ``invalid argument "raw" for "--flag" flag: <error>``), as a custom pflag.Value's Set does.
 - ``Command(name, short=..., flags=[...], persistent=[...], subs=[...], aliases=(...), args=..., run=...)``:
   ``flags`` are local, ``persistent`` ones are inherited by every descendant. ``run`` is whatever callable
   the tool likes (the parser never calls it); a command without ``run`` is a group: called, it asks for help.
@@ -20,10 +21,18 @@ API, in the order a tool uses it:
   ``version`` on the root adds ``--version`` as cobra does. ``use`` is the Use line (default: the name).
 - ``resolve(root, argv) -> Invocation`` (raises ``UsageError``): ``.chain``, ``.command``, ``.path``,
   ``.values`` (every flag of the command, defaults filled in), ``.seen`` (flags given on the command line),
-  ``.args`` (positional words), ``.help`` (print ``help_text(inv.chain)`` and exit 0: ``-h``/``--help``
-  or a group called without a subcommand), ``.version`` (``--version`` on a root with a version).
+  ``.args`` (positional words), ``.help`` (print ``inv.help_output()`` on stdout and exit 0:
+  ``-h``/``--help``, a group without ``run`` called, or cobra's ``help [command]``), ``.version``
+  (``--version`` on a root with a version).
+- ``parse_flags(flags, argv, interspersed=...)``: one pflag FlagSet alone (docker's global flags).
 - ``UsageError.message`` is cobra's error text: each tool prints it its own way (kind: ``ERROR: msg``,
-  liqoctl and helm: ``Error: msg``), exit 1.
+  liqoctl and helm: ``Error: msg``), exit 1. ``.flag_error`` marks pflag's errors (what cobra hands to
+  a FlagErrorFunc: docker's answer them with its usage line and exit 125), ``.chain`` the command.
+- ``help_text(chain)``: cobra's default help template with pflag's flag columns.
+
+Porting a tool: its Flag kinds map 1:1 (a former ``dur`` is ``duration``); a ``(lo, hi)`` positional
+range becomes ``NO_ARGS`` for (0, 0), ``exact_n(n)`` for (n, n), else ``range_n(lo, hi)``; a set of
+flags seen is ``inv.seen``; a group is a Command without ``run``.
 """
 
 from __future__ import annotations
@@ -50,6 +59,7 @@ __all__ = [
     "maximum_n",
     "minimum_n",
     "parse_go_bool",
+    "parse_flags",
     "parse_go_int",
     "range_n",
     "resolve",
@@ -65,11 +75,14 @@ ArgsCheck = Callable[[str, list[str]], "str | None"]
 
 
 class UsageError(Exception):
-    """A cobra/pflag usage error; `message` is the exact text cobra returns."""
+    """A cobra/pflag usage error; `message` is the exact text cobra returns. `flag_error` marks the errors
+    cobra hands to FlagErrorFunc (pflag's), `chain` is the command whose flags failed (set by resolve)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, flag_error: bool = False) -> None:
         super().__init__(message)
         self.message = message
+        self.flag_error = flag_error
+        self.chain: list[Command[Any]] = []
 
 
 @dataclass(frozen=True)
@@ -80,6 +93,7 @@ class Flag:
     short: str = ""
     required: bool = False
     help: str = ""
+    check: Callable[[str], None] | None = field(default=None, compare=False)  # raises ValueError: refused
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -289,6 +303,8 @@ def parse_go_int(raw: str, bits: int = 64) -> int:
 
 def _convert(fl: Flag, raw: str, current: Any, again: bool) -> Any:
     try:
+        if fl.check is not None:
+            fl.check(raw)
         if fl.kind == "bool":
             return parse_go_bool(raw)
         if fl.kind in ("int", "int32"):
@@ -301,7 +317,7 @@ def _convert(fl: Flag, raw: str, current: Any, again: bool) -> Any:
         if fl.kind == "array":
             return [*current, raw] if again else [raw]
     except (ValueError, csv.Error) as exc:
-        raise UsageError(f'invalid argument "{raw}" for "{fl.label}" flag: {exc}') from None
+        raise UsageError(f'invalid argument "{raw}" for "{fl.label}" flag: {exc}', flag_error=True) from None
     return raw
 
 
@@ -313,6 +329,7 @@ class Invocation(Generic[RunT]):
     args: list[str]
     help: bool = False
     version: bool = False
+    unknown_topic: list[str] = field(default_factory=list)
 
     @property
     def command(self) -> Command[RunT]:
@@ -321,6 +338,14 @@ class Invocation(Generic[RunT]):
     @property
     def path(self) -> str:
         return _path(self.chain)
+
+    def help_output(self) -> str:
+        """What cobra prints (on stdout) when `help` is set: the command's help, or, for `help` with a topic
+        it does not know, `Unknown help topic` and the root's usage."""
+        if self.unknown_topic:
+            topic = " ".join(f"`{t}`" for t in self.unknown_topic)
+            return f"Unknown help topic [{topic}]\n" + help_text(self.chain, usage_only=True)
+        return help_text(self.chain)
 
 
 class _Parser:
@@ -338,17 +363,17 @@ class _Parser:
     def long(self, tok: str, rest: list[str]) -> None:
         name, eq, raw = tok[2:].partition("=")
         if not name or name[0] in "-=":
-            raise UsageError(f"bad flag syntax: {tok}")
+            raise UsageError(f"bad flag syntax: {tok}", flag_error=True)
         fl = self.by_long.get(name)
         if fl is None:
-            raise UsageError(f"unknown flag: --{name}")
+            raise UsageError(f"unknown flag: --{name}", flag_error=True)
         if not eq:
             if fl.kind == "bool":
                 raw = "true"
             elif rest:
                 raw = rest.pop(0)
             else:
-                raise UsageError(f"flag needs an argument: {tok}")
+                raise UsageError(f"flag needs an argument: {tok}", flag_error=True)
         self.set(fl, raw)
 
     def short(self, tok: str, rest: list[str]) -> None:
@@ -357,7 +382,7 @@ class _Parser:
             ch = letters[0]
             fl = self.by_short.get(ch)
             if fl is None:
-                raise UsageError(f"unknown shorthand flag: '{ch}' in -{letters}")
+                raise UsageError(f"unknown shorthand flag: '{ch}' in -{letters}", flag_error=True)
             if len(letters) > 2 and letters[1] == "=":
                 raw, nxt = letters[2:], ""
             elif fl.kind == "bool":
@@ -367,11 +392,11 @@ class _Parser:
             elif rest:
                 raw, nxt = rest.pop(0), ""
             else:
-                raise UsageError(f"flag needs an argument: '{ch}' in -{letters}")
+                raise UsageError(f"flag needs an argument: '{ch}' in -{letters}", flag_error=True)
             self.set(fl, raw)
             letters = nxt
 
-    def parse(self, argv: list[str]) -> None:
+    def parse(self, argv: list[str], *, interspersed: bool = True) -> None:
         rest = list(argv)
         while rest:
             tok = rest.pop(0)
@@ -380,18 +405,51 @@ class _Parser:
                 return
             if len(tok) < 2 or tok[0] != "-":
                 self.args.append(tok)
+                if not interspersed:  # pflag SetInterspersed(false): the first word ends the flags
+                    self.args.extend(rest)
+                    return
             elif tok[1] == "-":
                 self.long(tok, rest)
             else:
                 self.short(tok, rest)
 
 
+def parse_flags(flags: list[Flag], argv: Sequence[str], *,
+                interspersed: bool = True) -> tuple[dict[str, Any], set[str], list[str]]:
+    """A bare pflag FlagSet: (values with defaults, flags seen, remaining words); raises UsageError."""
+    parser = _Parser(flags)
+    parser.parse(list(argv), interspersed=interspersed)
+    return parser.values, parser.seen, parser.args
+
+
+def _help_command(root: Command[RunT], argv: list[str]) -> Invocation[RunT] | None:
+    """cobra's default `help [command]` of a root with subcommands (InitDefaultHelpCmd)."""
+    if not root.subs or root.sub("help") is not None:
+        return None
+    words = _words([root], argv)
+    if not words or argv[words[0]] != "help":
+        return None
+    topic = [argv[i] for i in words[1:]]
+    try:
+        chain, _ = find(root, topic)
+    except UsageError:
+        return Invocation([root], {}, set(), [], help=True, unknown_topic=topic)
+    return Invocation(chain, {}, set(), [], help=True)
+
+
 def resolve(root: Command[RunT], argv: Sequence[str]) -> Invocation[RunT]:
     """cobra's ExecuteC up to the Run call: find the command, parse its flags, check help, version, args."""
+    asked = _help_command(root, list(argv))
+    if asked is not None:
+        return asked
     chain, rest = find(root, list(argv))
     cmd = chain[-1]
     parser = _Parser(all_flags(chain))
-    parser.parse(rest)
+    try:
+        parser.parse(rest)
+    except UsageError as exc:
+        exc.chain = list(chain)
+        raise
     inv = Invocation(chain, parser.values, parser.seen, parser.args)
     if parser.values.get("help"):
         inv.help = True
@@ -447,13 +505,13 @@ def flag_usages(flags: list[Flag]) -> str:
     return "".join(f"{h}{' ' * (width - len(h) + 3)}{u}".rstrip() + "\n" for h, u in lines)
 
 
-def help_text(chain: Sequence[Command[Any]]) -> str:
-    """What `CMD --help` prints: Long (or Short), then the usage template."""
+def help_text(chain: Sequence[Command[Any]], *, usage_only: bool = False) -> str:
+    """What `CMD --help` prints: Long (or Short), then the usage template (alone with `usage_only`)."""
     cmd = chain[-1]
     path = _path(chain)
     parts: list[str] = []
     about = (cmd.long or cmd.short).rstrip()
-    if about:
+    if about and not usage_only:
         parts.append(about + "\n\n")
     flags = all_flags(chain)
     own = {f.name for f in (*cmd.flags, *cmd.persistent)}
@@ -467,9 +525,12 @@ def help_text(chain: Sequence[Command[Any]]) -> str:
     if cmd.aliases:
         usage += "\n\nAliases:\n  " + ", ".join((cmd.name, *cmd.aliases))
     if cmd.subs:
-        pad = max(MIN_NAME_PADDING, *(len(c.name) for c in cmd.subs))
+        listed = [(c.name, c.short) for c in cmd.subs]
+        if cmd.parent is None and cmd.sub("help") is None:
+            listed.append(("help", "Help about any command"))
+        pad = max(MIN_NAME_PADDING, *(len(n) for n, _ in listed))
         usage += "\n\nAvailable Commands:"
-        usage += "".join(f"\n  {c.name:<{pad}} {c.short}" for c in _sorted(cmd.subs))
+        usage += "".join(f"\n  {n:<{pad}} {about}" for n, about in sorted(listed))
     local = [f for f in flags if f.name not in inherited]
     if local:
         usage += "\n\nFlags:\n" + flag_usages(local).rstrip("\n")
@@ -478,6 +539,6 @@ def help_text(chain: Sequence[Command[Any]]) -> str:
         usage += "\n\nGlobal Flags:\n" + flag_usages(glob).rstrip("\n")
     if cmd.subs:
         usage += f'\n\nUse "{path} [command] --help" for more information about a command.'
-    if cmd.runnable or cmd.subs:
+    if cmd.runnable or cmd.subs or usage_only:
         parts.append(usage + "\n")
     return "".join(parts)

@@ -7,10 +7,12 @@ import hashlib
 import json
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from liqo_tutor.sim import delays, faults
+from liqo_tutor.sim.tools.cobra import ARBITRARY, ArgsCheck, Command, Flag, UsageError, parse_flags, resolve
 from liqo_tutor.sim.tools.common import (
     DOCKER_DOWN,
     err,
@@ -26,6 +28,7 @@ from liqo_tutor.sim.tools.common import (
 
 __all__ = [
     "CLIENT_VERSION",
+    "build",
     "add_image",
     "find_image",
     "known_image",
@@ -253,31 +256,8 @@ def _size(n: int) -> str:
     return f"{n / 1e9:.3g}GB" if n >= 1e9 else f"{n / 1e6:.3g}MB" if n >= 1e6 else f"{n / 1e3:.3g}kB"
 
 
-def _pop_format(args: list[str], short: bool = True) -> tuple[str | None, list[str]]:
-    fmt: str | None = None
-    rest: list[str] = []
-    it = iter(range(len(args)))
-    for i in it:
-        a = args[i]
-        if a == "--format" or (short and a == "-f"):
-            if i + 1 >= len(args):
-                raise _Usage(f"flag needs an argument: {a}")
-            fmt = args[i + 1]
-            next(it, None)
-        elif a.startswith("--format="):
-            fmt = a.split("=", 1)[1]
-        else:
-            rest.append(a)
-    return fmt, rest
-
-
-class _Usage(Exception):
-    pass
-
-
-def _down(cmd: str, args: list[str]) -> int:
+def _down(cmd: str, fmt: str | None) -> int:
     """Docker CLI 28 with no engine (reference §3): what reaches stdout before the error, exit 1."""
-    fmt, _ = _pop_format(args) if cmd in ("info", "version", "inspect", "ps", "images") else (None, args)
     if cmd == "info":
         if fmt is None:
             out("Client:\n Version:    28.2.2\n Context:    default\n Debug Mode: false\n\nServer:\n")
@@ -294,14 +274,14 @@ def _down(cmd: str, args: list[str]) -> int:
                 f" Context:           default\n")
         else:
             out(render(fmt, {"Client": _client(), "Server": None}).replace("<no value>", "") + "\n")
-    elif cmd in ("inspect", "image") and (cmd == "inspect" or args[:1] == ["inspect"]):
+    elif cmd == "inspect":
         out("[]\n")
     err(DOCKER_DOWN + "\n")
     return 1
 
 
-def _version(sd: Path, args: list[str]) -> int:
-    fmt, _ = _pop_format(args)
+def _version(sd: Path, values: dict[str, Any], args: list[str]) -> int:
+    fmt = values.get("format") or None
     data = {"Client": _client(), "Server": _server()}
     if fmt is not None:
         out(render(fmt, data) + "\n")
@@ -318,12 +298,8 @@ def _version(sd: Path, args: list[str]) -> int:
     return 0
 
 
-def _info_cmd(sd: Path, args: list[str]) -> int:
-    fmt, rest = _pop_format(args)
-    if rest:
-        err("docker: 'docker info' accepts no arguments\n\nUsage:  docker info [OPTIONS]\n\n"
-            "Display system-wide information\n")
-        return 1
+def _info_cmd(sd: Path, values: dict[str, Any], args: list[str]) -> int:
+    fmt = values.get("format") or None
     info = _info(sd)
     if fmt is not None:
         out(render(fmt, info) + "\n")
@@ -339,30 +315,23 @@ def _info_cmd(sd: Path, args: list[str]) -> int:
     return 0
 
 
-def _ps(sd: Path, args: list[str]) -> int:
-    fmt, rest = _pop_format(args, short=False)
-    filters: list[tuple[str, str]] = []
-    quiet = False
-    i = 0
-    while i < len(rest):
-        a = rest[i]
-        if a in ("--filter", "-f") or a.startswith("--filter="):
-            if a.startswith("--filter="):
-                value = a.split("=", 1)[1]
-            else:
-                value = rest[i + 1] if i + 1 < len(rest) else ""
-                i += 1
-            key, _, val = value.partition("=")
-            filters.append((key, val))
-        elif a in ("-q", "--quiet"):
-            quiet = True
-        elif a in ("-a", "--all", "--no-trunc"):
-            pass
-        elif a.startswith("-"):
-            raise _Usage(f"unknown flag: {a}")
-        else:
-            raise _Usage('"docker ps" accepts no arguments.')
-        i += 1
+def _filter_value(raw: str) -> None:
+    """opts.FilterOpt.Set: `key=value` only."""
+    if "=" not in raw:
+        raise ValueError("bad format of filter (expected name=value)")
+
+
+def _filters(values: dict[str, Any]) -> list[tuple[str, str]]:
+    found = []
+    for value in values.get("filter") or []:
+        key, _, val = str(value).partition("=")
+        found.append((key.strip().lower(), val))
+    return found
+
+
+def _ps(sd: Path, values: dict[str, Any], args: list[str]) -> int:
+    fmt, quiet = values.get("format") or None, bool(values.get("quiet"))
+    filters = _filters(values)
     rows = []
     for c in _containers(sd):
         ok = True
@@ -388,13 +357,8 @@ def _ps(sd: Path, args: list[str]) -> int:
     return 0
 
 
-def _pull(sd: Path, args: list[str]) -> int:
-    refs = [a for a in args if not a.startswith("-")]
-    if len(refs) != 1:
-        err('"docker pull" requires exactly 1 argument.\nSee \'docker pull --help\'.\n\n'
-            "Usage:  docker pull [OPTIONS] NAME[:TAG|@DIGEST]\n\nDownload an image from a registry\n")
-        return 1
-    ref = refs[0]
+def _pull(sd: Path, values: dict[str, Any], args: list[str]) -> int:
+    ref = args[0]
     full = normalize_image(ref)
     last = ref.rsplit("/", 1)[-1]
     tag = full.rsplit(":", 1)[1] if "@" not in full else ""
@@ -422,14 +386,15 @@ def _pull(sd: Path, args: list[str]) -> int:
     return 0
 
 
-def _images(sd: Path, args: list[str]) -> int:
-    fmt, rest = _pop_format(args)
-    quiet = any(a in ("-q", "--quiet") for a in rest)
+def _images(sd: Path, values: dict[str, Any], args: list[str]) -> int:
+    fmt, quiet = values.get("format") or None, bool(values.get("quiet"))
     store = _load(sd)
     rows = []
     for ref, e in sorted(store.items()):
         fam = familiar_image(ref)
         repo, _, tag = fam.rpartition(":") if "@" not in fam else (fam, "", "<none>")
+        if args and args[0] not in (repo, f"{repo}:{tag}"):  # `docker images [REPOSITORY[:TAG]]`
+            continue
         rows.append({"Repository": repo, "Tag": tag, "ID": str(e["id"]).removeprefix("sha256:")[:12],
                      "CreatedSince": _ago(float(e["created"])), "Size": _size(int(e["size"])),
                      "Digest": e.get("digest", "")})
@@ -453,12 +418,8 @@ def _inspect_obj(e: dict[str, Any]) -> dict[str, Any]:
             "Architecture": "amd64", "Os": "linux", "Config": {"Labels": None}}
 
 
-def _image_inspect(sd: Path, args: list[str]) -> int:
-    fmt, refs = _pop_format(args)
-    refs = [r for r in refs if not r.startswith("-")]
-    if not refs:
-        err('"docker image inspect" requires at least 1 argument.\n')
-        return 1
+def _image_inspect(sd: Path, values: dict[str, Any], refs: list[str]) -> int:
+    fmt = values.get("format") or None
     found, missing = [], []
     for ref in refs:
         e = find_image(sd, ref)
@@ -475,9 +436,9 @@ def _image_inspect(sd: Path, args: list[str]) -> int:
     return 1 if missing else 0
 
 
-def _rmi(sd: Path, args: list[str]) -> int:
+def _rmi(sd: Path, values: dict[str, Any], args: list[str]) -> int:
     code = 0
-    for ref in [a for a in args if not a.startswith("-")]:
+    for ref in args:
         gone = _remove_image(sd, ref)
         if gone is None:
             err(f"Error response from daemon: No such image: {ref}\n")
@@ -487,57 +448,185 @@ def _rmi(sd: Path, args: list[str]) -> int:
     return code
 
 
-_COMMANDS = ("version", "info", "ps", "pull", "images", "image", "inspect", "rmi", "container", "system")
+# CLI
+# --- the command line (docker/cli v28.2.2 on the shared cobra-like parser) ---------------------------
+
+DockerRun = Callable[[Path, dict[str, Any], list[str]], int]
+Run = tuple[str, DockerRun]  # (the command's canonical name, for `docker:down`; its handler)
+ROOT_USE = "docker [OPTIONS] COMMAND [ARG...]"
+GLOBAL_FLAGS = [
+    Flag("config", help="Location of client config files"),
+    Flag("context", short="c", help="Name of the context to use to connect to the daemon"),
+    Flag("debug", "bool", short="D", help="Enable debug mode"),
+    Flag("host", "array", short="H", help="Daemon socket to connect to"),
+    Flag("log-level", default="info", short="l", help="Set the logging level"),
+    Flag("tls", "bool", help="Use TLS; implied by --tlsverify"),
+    Flag("tlscacert", help="Trust certs signed only by this CA"),
+    Flag("tlscert", help="Path to TLS certificate file"),
+    Flag("tlskey", help="Path to TLS key file"),
+    Flag("tlsverify", "bool", help="Use TLS and verify the remote"),
+    Flag("version", "bool", short="v", help="Print version information and quit"),
+    Flag("help", "bool", short="h", help="Print usage"),
+]
+
+
+def _use_line(path: str, use: str) -> str:
+    """cobra UseLine with docker's DisableFlagsInUseLine: the parent's path and the command's Use."""
+    parent = path.rsplit(" ", 1)[0] if " " in path else ""
+    return f"{parent} {use}".strip()
+
+
+def _args_rule(use: str, lo: int, hi: int | None, group: bool = False) -> ArgsCheck:
+    """docker/cli cli/required.go: NoArgs, RequiresMinArgs, RequiresMaxArgs, ExactArgs (exit 1)."""
+
+    def check(path: str, args: list[str]) -> str | None:
+        usage = _use_line(path, use)
+        n = len(args)
+        if hi == 0 and n:
+            if group:
+                return (f"docker: unknown command: {path} {args[0]}\n\nUsage:  {usage}\n\n"
+                        f"Run '{path} --help' for more information")
+            return (f"docker: '{path}' accepts no arguments\n\nUsage:  {usage}\n\n"
+                    f"Run '{path} --help' for more information")
+        if lo == hi and n != lo:
+            return (f"docker: '{path}' requires {lo} argument{'s' if lo != 1 else ''}\n\nUsage:  {usage}\n\n"
+                    f"Run '{path} --help' for more information")
+        if n < lo:
+            return (f"docker: '{path}' requires at least {lo} argument{'s' if lo != 1 else ''}\n\n"
+                    f"Usage:  {usage}\n\nSee '{path} --help' for more information")
+        if hi is not None and n > hi:
+            return (f"docker: '{path}' requires at most {hi} argument{'s' if hi != 1 else ''}\n\n"
+                    f"Usage:  {usage}\n\nSRun '{path} --help' for more information")  # sic, v28.2.2
+        return None
+
+    return check
+
+
+def _cmd(name: str, use: str, short: str, run: Run, flags: list[Flag], lo: int = 0, hi: int | None = 0,
+         aliases: tuple[str, ...] = ()) -> Command[Run]:
+    return Command(name, short, use=use, flags=flags, run=run, args=_args_rule(use, lo, hi), aliases=aliases)
+
+
+def _show_help(sd: Path, values: dict[str, Any], args: list[str]) -> int:
+    raise _HelpOnStderr
+
+
+class _HelpOnStderr(Exception):
+    """command.ShowHelp(dockerCli.Err()): a management command alone prints its help on stderr, exit 0."""
+
+
+def _filter() -> Flag:
+    return Flag("filter", "array", short="f", help="Filter output based on conditions provided",
+                check=_filter_value)
+
+
+def _format(help_text: str = "Format output using a custom template") -> Flag:
+    return Flag("format", short="f", help=help_text)
+
+
+def build() -> Command[Run]:
+    """The commands of docker/cli v28.2.2 the playground serves (cli/command/{container,image,system})."""
+
+    def ps(name: str, use: str, aliases: tuple[str, ...] = ()) -> Command[Run]:
+        return _cmd(name, use, "List containers", ("ps", _ps), [
+            Flag("quiet", "bool", short="q"), Flag("size", "bool", short="s"), Flag("all", "bool", short="a"),
+            Flag("no-trunc", "bool"), Flag("latest", "bool", short="l"), Flag("last", "int", -1, "n"),
+            Flag("format"), _filter()], aliases=aliases)
+
+    def images(name: str, use: str, aliases: tuple[str, ...] = ()) -> Command[Run]:
+        return _cmd(name, use, "List images", ("images", _images), [
+            Flag("quiet", "bool", short="q"), Flag("all", "bool", short="a"), Flag("no-trunc", "bool"),
+            Flag("digests", "bool"), Flag("format"), _filter(), Flag("tree", "bool")], hi=1, aliases=aliases)
+
+    def pull(name: str) -> Command[Run]:
+        return _cmd(name, "pull [OPTIONS] NAME[:TAG|@DIGEST]", "Download an image from a registry",
+                    ("pull", _pull), [Flag("all-tags", "bool", short="a"), Flag("quiet", "bool", short="q"),
+                                      Flag("platform"), Flag("disable-content-trust", "bool", True)], 1, 1)
+
+    def rmi(name: str, use: str, aliases: tuple[str, ...] = ()) -> Command[Run]:
+        return _cmd(name, use, "Remove one or more images", ("rmi", _rmi), [
+            Flag("force", "bool", short="f"), Flag("no-prune", "bool"), Flag("platform", "list")], 1, None,
+            aliases=aliases)
+
+    def info(name: str) -> Command[Run]:
+        return _cmd(name, "info [OPTIONS]", "Display system-wide information", ("info", _info_cmd),
+                    [_format()])
+
+    def group(name: str, short: str, *subs: Command[Run]) -> Command[Run]:
+        return Command(name, short, use=name, subs=list(subs), run=("", _show_help),
+                       args=_args_rule(name, 0, 0, group=True))
+
+    image = group(
+        "image", "Manage images",
+        _cmd("inspect", "inspect [OPTIONS] IMAGE [IMAGE...]",
+             "Display detailed information on one or more images", ("inspect", _image_inspect),
+             [_format(), Flag("platform")], 1, None),
+        images("ls", "ls [OPTIONS] [REPOSITORY[:TAG]]", ("list",)), pull("pull"),
+        rmi("rm", "rm [OPTIONS] IMAGE [IMAGE...]", ("rmi", "remove")))
+    return Command("docker", "A self-sufficient runtime for containers", use=ROOT_USE, args=ARBITRARY,
+                   run=("", _unknown_command), subs=[
+        _cmd("version", "version [OPTIONS]", "Show the Docker version information", ("version", _version),
+             [_format()]),
+        info("info"), ps("ps", "ps [OPTIONS]"), pull("pull"),
+        images("images", "images [OPTIONS] [REPOSITORY[:TAG]]"),
+        rmi("rmi", "rmi [OPTIONS] IMAGE [IMAGE...]"),
+        _cmd("inspect", "inspect [OPTIONS] NAME|ID [NAME|ID...]",
+             "Return low-level information on Docker objects", ("inspect", _image_inspect),
+             [_format(), Flag("type"), Flag("size", "bool", short="s")], 1, None),
+        image, group("container", "Manage containers", ps("ls", "ls [OPTIONS]", ("ps", "list"))),
+        group("system", "Manage Docker", info("info"))])
+
+
+def _unknown_command(sd: Path, values: dict[str, Any], args: list[str]) -> int:
+    if not args:
+        raise _HelpOnStderr
+    err(f"docker: unknown command: docker {args[0]}\n\nRun 'docker --help' for more information\n")
+    return 1
+
+
+def _flag_error(exc: UsageError, path: str, use: str) -> int:
+    """cli.FlagErrorFunc: the pflag error, the usage line, a hint; exit 125 (a StatusError)."""
+    err(f"{exc.message}\n\nUsage:  {_use_line(path, use)}\n\nRun '{path} --help' for more information\n")
+    return 125
+
+
+def _usage(chain: list[Command[Run]]) -> str:
+    cmd = chain[-1]
+    path = " ".join(c.name for c in chain)
+    return f"Usage:  {_use_line(path, cmd.use or cmd.name)}\n\n{cmd.short}\n"
 
 
 def main(argv: list[str]) -> int:
-    args = list(argv)
-    if args[:1] in (["--version"], ["-v"]):
+    try:
+        top, _, rest = parse_flags(GLOBAL_FLAGS, argv, interspersed=False)
+    except UsageError as exc:
+        return _flag_error(exc, "docker", ROOT_USE)
+    if top["version"]:
         out(f"Docker version {CLIENT_VERSION}, build {GIT_COMMIT}\n")
         return 0
-    while args and args[0] in ("-D", "--debug", "-l", "--log-level", "--context", "-c", "-H", "--host"):
-        args = args[2:] if args[0] in ("-l", "--log-level", "--context", "-c", "-H", "--host") else args[1:]
-    if not args or args[0] in ("-h", "--help", "help"):
-        out("Usage:  docker [OPTIONS] COMMAND\n\nA self-sufficient runtime for containers\n")
+    root = build()
+    if top["help"]:
+        out(_usage([root]))
         return 0
-    cmd, rest = args[0], args[1:]
-    if cmd == "system" and rest[:1] == ["info"]:
-        cmd, rest = "info", rest[1:]
-    if cmd == "container" and rest[:1] in (["ls"], ["list"], ["ps"]):
-        cmd, rest = "ps", rest[1:]
-    if cmd == "image" and rest[:1] in (["ls"], ["list"]):
-        cmd, rest = "images", rest[1:]
-    if cmd == "image" and rest[:1] in (["rm"], ["remove"]):
-        cmd, rest = "rmi", rest[1:]
-    if cmd == "image" and rest[:1] == ["pull"]:
-        cmd, rest = "pull", rest[1:]
-    if cmd not in _COMMANDS:
-        err(f"docker: unknown command: docker {cmd}\n\nRun 'docker --help' for more information\n")
-        return 1
     try:
-        if faults.docker_down():
-            return _down(cmd, rest)
-        sd = simdir()
-        if cmd == "version":
-            return _version(sd, rest)
-        if cmd == "info":
-            return _info_cmd(sd, rest)
-        if cmd == "ps":
-            return _ps(sd, rest)
-        if cmd == "pull":
-            return _pull(sd, rest)
-        if cmd == "images":
-            return _images(sd, rest)
-        if cmd == "rmi":
-            return _rmi(sd, rest)
-        if cmd == "inspect" or (cmd == "image" and rest[:1] == ["inspect"]):
-            return _image_inspect(sd, rest[1:] if cmd == "image" else rest)
-        err(f"docker: unknown command: docker {' '.join(args[:2])}\n\n"
-            "Run 'docker --help' for more information\n")
+        inv = resolve(root, rest)
+        if inv.help:
+            out(_usage(inv.chain))
+            return 0
+        assert inv.command.run is not None
+        name, handler = inv.command.run
+        if name and faults.docker_down():
+            return _down(name, inv.values.get("format") or None)
+        return handler(simdir(), inv.values, inv.args)
+    except UsageError as exc:
+        if exc.flag_error:
+            cmd = exc.chain[-1]
+            return _flag_error(exc, " ".join(c.name for c in exc.chain), cmd.use or cmd.name)
+        err(exc.message + "\n")
         return 1
-    except _Usage as exc:
-        err(f"{exc}\nSee 'docker {cmd} --help'.\n")
-        return 1
+    except _HelpOnStderr:
+        err(_usage(inv.chain))
+        return 0
     except ValueError as exc:
         err(f"{exc}\n")
         return 1

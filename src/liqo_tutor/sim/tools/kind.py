@@ -254,7 +254,7 @@ def main(argv: list[str]) -> int:
         inv = resolve(build(), argv)
         log = Log(bool(inv.values.get("quiet")))
         if inv.help:
-            out(help_text(inv.chain))
+            out(inv.help_output())
             return 0
         if inv.version:
             out(f"kind version {KIND_VERSION}\n")

@@ -78,18 +78,21 @@ class Config:
     nodes: list[tuple[str, str]] = field(default_factory=list)  # (role, image)
 
 
+def _read(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        return Path(path).read_text()
+    except FileNotFoundError:
+        raise KindError(f"error reading file: open {path}: no such file or directory") from None
+    except IsADirectoryError:
+        raise KindError(f"error reading file: read {path}: is a directory") from None
+
+
 def load_config(path: str | None) -> Config:
     if path is None:
         return Config(nodes=[("control-plane", "")])
-    if path == "-":
-        raw = sys.stdin.read()
-    else:
-        try:
-            raw = Path(path).read_text()
-        except FileNotFoundError:
-            raise KindError(f"error reading file: open {path}: no such file or directory") from None
-        except IsADirectoryError:
-            raise KindError(f"error reading file: read {path}: is a directory") from None
+    raw = _read(path)
     try:
         node = yaml.compose(raw)
         data = yaml.safe_load(raw)

@@ -1,0 +1,138 @@
+"""Claims that run a command: polled with backoff until they hold or their deadline passes, then,
+with `hold:`, asked again until that time has passed ("still Pending after 20 s").
+
+`kubectl wait` does the waiting itself when the command uses `{timeout}`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from liqo_tutor.claims.base import CheckModel, Outcome
+from liqo_tutor.errors import ToolTimeout
+from liqo_tutor.kinds import Duration, Refs, Scope
+from liqo_tutor.tools import runner
+
+if TYPE_CHECKING:
+    from liqo_tutor.context import Context
+    from liqo_tutor.results import CommandResult
+    from liqo_tutor.tutorial import Check
+
+__all__ = ["ALL_CODES", "PolledModel", "first_line", "poll", "polled", "validate_polled"]
+
+ALL_CODES = tuple(range(256))
+_MAX_INTERVAL = 0.5
+_MAX_HOLD = 600.0
+# A command gets its polling budget plus this margin (kubectl's own request timeouts).
+_CALL_MARGIN = 30.0
+
+
+class PolledModel(CheckModel):
+    """Keys of the claims that run a command."""
+
+    hold: Duration | None = None  # still true this many seconds after it first held
+
+
+def validate_polled(spec: PolledModel, refs: Refs, scope: Scope, key: str, command: str) -> None:
+    """The command's cluster, variables and words; `hold` bounds."""
+    if scope.cluster is None:
+        raise refs.error(scope.loc, f"a `{key}` check needs `cluster:` or `each: true`")
+    refs.variables(command, scope.at(key), frozenset({"timeout"}))
+    refs.split(command, scope.loc + (key,))
+    if spec.hold is not None and spec.hold >= _MAX_HOLD:
+        raise refs.error(scope.loc + ("hold",), "must be shorter than 10m")
+
+
+def first_line(result: CommandResult) -> str:
+    text = (result.stderr.strip() or result.stdout.strip()).splitlines()
+    return text[-1][:200] if text else "no output"
+
+
+def poll(
+    attempt: Callable[[float], Outcome],
+    timeout: float,
+    interval: float,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Outcome:
+    """Call `attempt(remaining)` until it holds, is final, or the deadline passes (x1.5, max 0.5 s)."""
+    deadline = time.monotonic() + timeout
+    wait = max(0.05, interval)
+    cancel = runner.cancelled()  # a sibling check failed: stop polling
+    while True:
+        remaining = deadline - time.monotonic()
+        outcome = attempt(max(0.0, remaining))
+        if outcome.ok or outcome.final:
+            return outcome
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or (cancel is not None and cancel.is_set()):
+            return outcome
+        if cancel is not None and sleep is time.sleep:
+            cancel.wait(min(wait, remaining))
+        else:
+            sleep(min(wait, remaining))
+        wait = min(wait * 1.5, _MAX_INTERVAL)
+
+
+def _held(attempt: Callable[[float], Outcome], hold: float, interval: float, first: Outcome) -> Outcome:
+    """After a first success: ask again until `hold` seconds have passed; the first failure ends it."""
+    start = time.monotonic()
+    end = start + hold
+    cancel = runner.cancelled()
+    last = first
+    while True:
+        remaining = end - time.monotonic()
+        if remaining <= 0:
+            return Outcome(True, f"{first.expected} for {hold:g}s", last.seen, rerun=last.rerun)
+        if cancel is not None:
+            cancel.wait(min(max(0.05, interval), remaining))
+            if cancel.is_set():
+                return Outcome(False, first.expected, "stopped", final=True, rerun=last.rerun)
+        else:
+            time.sleep(min(max(0.05, interval), remaining))
+        outcome = attempt(0.0)
+        if not outcome.ok:
+            return Outcome(
+                False,
+                f"{first.expected} for {hold:g}s",
+                f"held for {time.monotonic() - start:.0f}s, then: {outcome.seen}",
+                final=True,
+                rerun=outcome.rerun,
+            )
+        last = outcome
+
+
+def polled(
+    ctx: Context,
+    check: Check,
+    spec: PolledModel,
+    command: str,
+    cluster: str | None,
+    quick: bool,
+    judge: Callable[[CommandResult, bool], Outcome],
+) -> Outcome:
+    """Run `command` until `judge(result, quick)` holds; with `hold:`, until it has held that long."""
+    tries = 0
+
+    def attempt(remaining: float) -> Outcome:
+        nonlocal tries
+        budget = 0 if quick else int(max(1.0, remaining))
+        argv = ctx.argv(command, cluster, extra={"timeout": f"{budget}s"})
+        tries += 1
+        try:
+            # The first try shows the command; polling it again is plumbing (transcript, --verbose).
+            result = ctx.run(
+                argv, cluster=cluster, timeout=budget + _CALL_MARGIN, ok_codes=ALL_CODES, quiet=tries > 1
+            )
+        except ToolTimeout as exc:
+            return Outcome(False, "an answer", f"no answer within {exc.timeout:g}s", rerun=exc.result.display)
+        outcome = judge(result, quick)
+        return Outcome(outcome.ok, outcome.expected, outcome.seen, outcome.final, result.display)
+
+    if quick:
+        return attempt(0.0)
+    outcome = poll(attempt, ctx.scaled(check.timeout), check.interval)
+    if outcome.ok and spec.hold:
+        return _held(attempt, ctx.scaled(spec.hold), check.interval, outcome)
+    return outcome

@@ -1,0 +1,35 @@
+"""Verify one claim: its kind's evaluation, timed, as a CheckResult."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from liqo_tutor.claims.registry import get
+from liqo_tutor.results import CheckResult, Status
+
+if TYPE_CHECKING:
+    from liqo_tutor.context import Context
+    from liqo_tutor.tutorial import Check
+
+__all__ = ["run_check"]
+
+
+def run_check(ctx: Context, check: Check, cluster: str | None, *, quick: bool = False) -> CheckResult:
+    """Verify one claim (polling until its deadline unless `quick`)."""
+    claim = ctx.text(check.claim, cluster, extra={"timeout": ""})
+    t0 = time.monotonic()
+    outcome = get(check.kind).evaluate(ctx, check, cluster, quick)
+    status = Status.PASSED if outcome.ok else Status.FAILED
+    message = "" if outcome.ok else f"{claim}: expected {outcome.expected}, saw {outcome.seen}"
+    if not outcome.ok and outcome.rerun:
+        message += f" (last command: {outcome.rerun})"
+    return CheckResult(
+        claim=claim,
+        status=status,
+        expected=outcome.expected,
+        seen=outcome.seen,
+        duration=time.monotonic() - t0,
+        message=message,
+        hint=check.hint,
+    )

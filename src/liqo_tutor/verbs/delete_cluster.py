@@ -1,0 +1,60 @@
+"""`delete-cluster:` the command that deletes a cluster, only if liqo-tutor created it (or --replace)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import Field
+
+from liqo_tutor.plan_types import PlanCommand
+from liqo_tutor.verbs.base import ActionModel, Verb, when_of
+from liqo_tutor.verbs.clusters import existing_clusters
+from liqo_tutor.verbs.registry import register
+
+if TYPE_CHECKING:
+    from liqo_tutor.context import Context
+    from liqo_tutor.tutorial import Action
+
+__all__ = ["DeleteClusterModel", "DeleteClusterVerb"]
+
+
+class DeleteClusterModel(ActionModel):
+    delete_cluster: str = Field(alias="delete-cluster")
+
+
+class DeleteClusterVerb(Verb[DeleteClusterModel]):
+    name = "delete-cluster"
+    model = DeleteClusterModel
+    needs_cluster = True
+
+    def command(self, spec: DeleteClusterModel) -> str:
+        return spec.delete_cluster
+
+    def plan(self, ctx: Context, action: Action, cluster: str | None) -> list[PlanCommand]:
+        argv = ctx.argv(self.command(self.spec(action)), cluster)
+        return [PlanCommand(cluster, ctx.display(argv, None), when_of(action))]
+
+    def run(self, ctx: Context, action: Action, cluster: str | None) -> None:
+        assert cluster is not None
+        info = ctx.clusters[cluster]
+        if info.byo or (not ctx.state.created(cluster) and not ctx.replace):
+            if not info.byo and cluster in existing_clusters(ctx):
+                ctx.note(
+                    f"cluster {cluster} was not created by liqo-tutor: left alone (--replace deletes it)"
+                )
+            return
+        if cluster in existing_clusters(ctx):
+            ctx.run(
+                ctx.argv(self.command(self.spec(action)), cluster),
+                cluster=None,
+                timeout=ctx.scaled(action.timeout),
+                ok_codes=action.ok_codes,
+            )
+        try:
+            info.kubeconfig.unlink()
+        except FileNotFoundError:
+            pass
+        ctx.state.remove_cluster(cluster, str(info.kubeconfig))
+
+
+register(DeleteClusterVerb())
