@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= .demo
 
-.PHONY: install demo run test test-fast test-kind lint bench clean
+.PHONY: install demo run test test-fast test-kind lint schema bench clean
 
 install: $(STAMP)
 
@@ -31,12 +31,16 @@ demo: install
 run: install
 	$(BIN)/liqo-tutor run service-offloading
 
+# Tests run in parallel workers (pytest-xdist), one test file per worker at a time.
+PYTEST_WORKERS ?= auto
+PYTEST := $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
+
 test: install
-	$(BIN)/python -m pytest -q -m "not kind"
+	$(PYTEST) -m "not kind"
 
 # The inner loop: everything but the end-to-end runs through the playground (marked slow).
 test-fast: install
-	$(BIN)/python -m pytest -q -m "not kind and not slow"
+	$(PYTEST) -m "not kind and not slow"
 
 test-kind: install
 	$(BIN)/python -m pytest -q -m kind
@@ -44,6 +48,10 @@ test-kind: install
 lint: install
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
+
+# The JSON schema for editors, generated from the same models the loader validates with.
+schema: install
+	$(BIN)/python -m liqo_tutor.schema --write
 
 bench: install
 	$(BIN)/python benchmarks/bench.py

@@ -24,6 +24,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +116,11 @@ _PLAIN_KUBECTL: list[str | None] = []
 
 
 def _env(**extra: str) -> dict[str, str]:
+    """The environment of every process the bench starts. As installed: byte code is cached (pip
+    compiles it at install time; a PYTHONDONTWRITEBYTECODE left in the shell would make each of the
+    ~40 simulated tool processes of a run compile its modules again, a cost no installed copy has)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIQO_TUTOR_")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(NO_COLOR="1", **extra)
     if not _PLAIN_KUBECTL:
         _PLAIN_KUBECTL.append(_plain_kubectl_dir())
@@ -143,7 +148,7 @@ def _step_windows(result: dict[str, Any], transcript: list[dict[str, Any]]) -> d
     for step in result["steps"]:
         starts, ends = [], []
         for cmd in step["commands"]:
-            candidates = pool.get(cmd["display"]) or []
+            candidates = pool.get(cmd.get("command") or cmd.get("display") or "") or []
             if candidates:
                 e = candidates.pop(0)
                 starts.append(e["started"])
@@ -241,7 +246,8 @@ def realistic_run(scale: float, sequential: bool) -> dict[str, float]:
         _discard(work)
 
 
-def instant_run() -> tuple[float, int, int]:
+def instant_run(keep: list[Path] | None = None) -> tuple[float, int, int]:
+    """`run --to consume` at speed 0; with `keep`, its playground stays up (appended) for the caller."""
     work = Path(tempfile.mkdtemp(prefix="liqo-tutor-bench-"))
     try:
         rss: list[int] = []
@@ -254,9 +260,12 @@ def instant_run() -> tuple[float, int, int]:
         if res.returncode != 0:
             raise SystemExit(f"bench: instant run failed (exit {res.returncode}):\n{res.stdout[-2000:]}")
         calls = len((work / ".liqo-tutor" / "transcript.jsonl").read_text().splitlines())
+        if keep is not None:
+            keep.append(work)
         return elapsed, max(rss, default=0), calls
     finally:
-        _discard(work)
+        if keep is None or work not in keep:
+            _discard(work)
 
 
 # -- idle cost of the playground (issue 10): its daemon sleeps until a timer, a change or a request ----
@@ -270,24 +279,41 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def idle_daemon_cpu_percent(settle: float = IDLE_SETTLE_S, window: float = IDLE_WINDOW_S) -> float:
+def idle_daemon_cpu_percent(
+    work: Path, settle: float = IDLE_SETTLE_S, window: float = IDLE_WINDOW_S
+) -> float:
     """Percent of one core used by the daemon of a playground left up after the tutorial (`run --to
-    consume`, two clusters peered, the app offloaded) while nothing happens: `settle` seconds after
-    the run, over `window` seconds."""
-    work = Path(tempfile.mkdtemp(prefix="liqo-tutor-bench-"))
-    try:
-        args = ["run", "service-offloading", "--simulate", "--to", "consume"]
-        res, _ = _tutor(work, args, _env(LIQO_TUTOR_SIM_SPEED="0"))
-        if res.returncode != 0:
-            raise SystemExit(f"bench: run for the idle figure failed (exit {res.returncode}):\n"
-                             f"{res.stdout[-2000:]}")
-        pid = int(json.loads((work / ".liqo-tutor" / "sim" / "daemon.json").read_text())["pid"])
-        time.sleep(settle)
-        cpu0, t0 = _cpu_seconds(pid), time.monotonic()
-        time.sleep(window)
-        return 100.0 * (_cpu_seconds(pid) - cpu0) / (time.monotonic() - t0)
-    finally:
-        _discard(work)
+    consume` in `work`: two clusters peered, the app offloaded) while nothing happens in it: `settle`
+    seconds after the run, over `window` seconds. It counts the daemon's own CPU time (utime + stime),
+    which other processes on the machine do not add to, so it is measured while the bench goes on."""
+    pid = int(json.loads((work / ".liqo-tutor" / "sim" / "daemon.json").read_text())["pid"])
+    time.sleep(settle)
+    cpu0, t0 = _cpu_seconds(pid), time.monotonic()
+    time.sleep(window)
+    return 100.0 * (_cpu_seconds(pid) - cpu0) / (time.monotonic() - t0)
+
+
+class _Background(threading.Thread):
+    """A figure measured while the bench goes on; `result()` waits for it."""
+
+    def __init__(self, fn: Callable[[], float]) -> None:
+        super().__init__(daemon=True)
+        self._fn = fn
+        self._value: float | None = None
+        self._error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self._value = self._fn()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in result()
+            self._error = exc
+
+    def result(self) -> float:
+        self.join()
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value
 
 
 STARTUP_COMMANDS = (("--help",), ("list",), ("show",), ("status",))
@@ -300,7 +326,6 @@ def startup(n: int) -> dict[str, list[float]]:
     validated tutorial (in a cache folder of this bench's own)."""
     work = Path(tempfile.mkdtemp(prefix="liqo-tutor-bench-"))
     env = _env(XDG_CACHE_HOME=str(work / "cache"))
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
     times: dict[str, list[float]] = {" ".join(c): [] for c in STARTUP_COMMANDS}
     try:
         for round_ in range(n + 1):
@@ -362,15 +387,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("liqo-tutor bench (medians; min-max in brackets)", file=sys.stderr)
     starts = _timed("startup: --help, list, show, status", lambda: startup(8))
     overhead = _timed("seam overhead", lambda: seam_overhead(200))
-    instant = [_timed(f"instant run {i + 1}/{opts.runs}", instant_run) for i in range(opts.runs)]
-    idle_cpu = _timed(f"idle playground daemon ({IDLE_WINDOW_S:g} s)", idle_daemon_cpu_percent)
+    kept: list[Path] = []  # the last instant run's playground: the idle figure's
+    instant = []
+    for i in range(opts.runs):
+        keep = kept if i == opts.runs - 1 else None
+        instant.append(_timed(f"instant run {i + 1}/{opts.runs}", partial(instant_run, keep)))
+    print(f"  idle playground daemon ({IDLE_WINDOW_S:g} s, alongside what follows) ...", file=sys.stderr)
+    idle = _Background(lambda: idle_daemon_cpu_percent(kept[0]))
+    idle.start()
     par: list[dict[str, float]] = []
     seq: list[dict[str, float]] = []
-    for i in range(opts.runs):  # interleaved, so that noise on the machine hits both alike
-        par.append(_timed(f"realistic run {i + 1}/{opts.runs}", lambda: realistic_run(opts.scale, False)))
-        seq.append(
-            _timed(f"realistic --sequential run {i + 1}/{opts.runs}", lambda: realistic_run(opts.scale, True))
-        )
+    try:
+        for i in range(opts.runs):  # interleaved, so that noise on the machine hits both alike
+            par.append(_timed(f"realistic run {i + 1}/{opts.runs}", lambda: realistic_run(opts.scale, False)))
+            seq.append(
+                _timed(f"realistic --sequential run {i + 1}/{opts.runs}",
+                       lambda: realistic_run(opts.scale, True))
+            )
+        idle_cpu = idle.result()
+    finally:  # on a failure the measuring thread (a daemon thread) is left behind
+        for work in kept:
+            _discard(work)
 
     figures: dict[str, dict[str, float]] = {
         "wall_ratio_critical": _figure([r["wall"] / r["critical"] for r in par]),

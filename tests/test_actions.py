@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from liqo_tutor.actions import GeneratedCommandError, match_generated, substitute_argv
+from liqo_tutor.context import substitute_argv
+from liqo_tutor.patterns import GeneratedCommandError, match_generated
 from liqo_tutor.tools.kubectl import with_kubeconfig
 
 PATTERN = (

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from liqo_tutor.checks import Outcome, evaluate_command, in_cidr, json_list, json_subset, parse_table, poll
+from liqo_tutor.claims.base import Outcome
+from liqo_tutor.claims.cidr import in_cidr
+from liqo_tutor.claims.command import evaluate_command
+from liqo_tutor.claims.json_list import json_list
+from liqo_tutor.claims.json_subset import json_subset
+from liqo_tutor.claims.polling import poll
+from liqo_tutor.claims.table_rows import parse_table
 from liqo_tutor.results import CommandResult
 
 V0_TABLE = """\

@@ -1,4 +1,5 @@
-"""cli.py through typer's CliRunner, with a fake engine and a fake playground module in sys.modules."""
+"""cli.py through typer's CliRunner: the engine's entry points replaced (they return real RunResult,
+StatusReport and Plan objects), a fake playground module in sys.modules."""
 
 from __future__ import annotations
 
@@ -16,19 +17,27 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from liqo_tutor import cli
-from liqo_tutor.engine import ClusterRef, RunOptions  # the real contract, not a copy
+from liqo_tutor import cli, cli_options
+from liqo_tutor import engine as real_engine
+from liqo_tutor.engine import (
+    ClusterRef,
+    ClusterStatus,
+    Plan,
+    PlanCommand,
+    PlanStep,
+    RunOptions,
+    StatusReport,
+)
 from liqo_tutor.errors import InputError, StepFailed
-from liqo_tutor.results import CheckResult, RunResult, Status, StepResult
+from liqo_tutor.results import CheckResult, Reporter, RunResult, Status, StepResult
 from liqo_tutor.tools import runner as tool_runner
 
 
-class FakeEngine(types.ModuleType):
+class FakeEngine:
+    """Stands in for the engine's entry points (patched onto the real module): records the calls."""
+
     def __init__(self) -> None:
-        super().__init__("liqo_tutor.engine")
-        self.ClusterRef = ClusterRef
-        self.RunOptions = RunOptions
-        self.calls: list[tuple[str, Any, Any]] = []
+        self.calls: list[tuple[str, str | None, RunOptions]] = []
         self.behaviour: Callable[[], None] | None = None
         self.result = RunResult("service-offloading", "v1", (
             StepResult("provision", "Provision", Status.PASSED, duration=1.0),
@@ -36,7 +45,7 @@ class FakeEngine(types.ModuleType):
                        checks=(CheckResult("newyork is peered", Status.PASSED),)),
         ), 3.0)
 
-    def _call(self, name: str, tutorial: Any, opts: Any, reporter: Any = None) -> RunResult:
+    def _call(self, name: str, tutorial: str | None, opts: RunOptions, reporter: Reporter | None = None) -> RunResult:
         self.calls.append((name, tutorial, opts))
         if self.behaviour is not None:
             self.behaviour()
@@ -49,45 +58,41 @@ class FakeEngine(types.ModuleType):
             reporter.run_finished(self.result)
         return self.result
 
-    def run(self, tutorial: str | None, opts: Any, reporter: Any) -> RunResult:
+    def run(self, tutorial: str | None, opts: RunOptions, reporter: Reporter) -> RunResult:
         return self._call("run", tutorial, opts, reporter)
 
-    def run_step(self, tutorial: str | None, step_id: str, opts: Any, reporter: Any) -> RunResult:
+    def run_step(self, tutorial: str | None, step_id: str, opts: RunOptions, reporter: Reporter) -> RunResult:
         return self._call(f"step:{step_id}", tutorial, opts, reporter)
 
-    def teardown(self, tutorial: str | None, opts: Any, reporter: Any) -> RunResult:
+    def teardown(self, tutorial: str | None, opts: RunOptions, reporter: Reporter) -> RunResult:
         return self._call("teardown", tutorial, opts, reporter)
 
-    def status(self, tutorial: str | None, opts: Any) -> Any:
+    def status(self, tutorial: str | None, opts: RunOptions) -> StatusReport:
         self._call("status", tutorial, opts)
-        return types.SimpleNamespace(
-            tutorial="service-offloading", line="v1", steps={"provision": "done", "peer": "pending"},
-            clusters=[types.SimpleNamespace(name="london", exists=True, kubeconfig=None, created_by_us=True)],
-            to_json=lambda: {"tutorial": "service-offloading", "line": "v1",
-                             "steps": {"provision": "done", "peer": "pending"},
-                             "clusters": [{"name": "london", "exists": True}]})
+        return StatusReport(tutorial="service-offloading", line="v1",
+                            steps={"provision": "done", "peer": "pending"},
+                            clusters=[ClusterStatus(name="london", exists=True, kubeconfig="",
+                                                    created_by_us=True)])
 
-    def plan(self, tutorial: str | None, opts: Any) -> Any:
+    def plan(self, tutorial: str | None, opts: RunOptions) -> Plan:
         self._call("plan", tutorial, opts)
-        data = {"tutorial": "service-offloading", "title": "Offloading a Service",
-                "steps": [{"id": "peer", "title": "Peer", "explain": "Peer them.",
-                           "commands": ["liqoctl peer --remote-kubeconfig liqo_kubeconf_newyork"],
-                           "checks": ["newyork is peered"]}]}
-        return types.SimpleNamespace(to_json=lambda: data)
+        peer = PlanStep(id="peer", title="Peer", explain="Peer them.", teardown=False,
+                        commands=(PlanCommand("london", "liqoctl peer --remote-kubeconfig liqo_kubeconf_newyork"),),
+                        checks=("newyork is peered",))
+        return Plan(tutorial="service-offloading", title="Offloading a Service", line="v1",
+                    liqo_version="v1.2.0", steps=(peer,), exports=())
 
-    def env_exports(self, tutorial: str | None, opts: Any) -> list[tuple[str, str]]:
+    def env_exports(self, tutorial: str | None, opts: RunOptions) -> list[tuple[str, str]]:
         self._call("env", tutorial, opts)
         return [("KUBECONFIG", str(opts.workdir / "liqo_kubeconf_london")),
                 ("KUBECONFIG_NEWYORK", str(opts.workdir / "liqo_kubeconf_newyork"))]
-
-    def list_tutorials(self, steps_dir: Path | None = None) -> list[tuple[str, str]]:
-        return [("service-offloading", "Offloading a Service")]
 
 
 @pytest.fixture
 def engine(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
     fake = FakeEngine()
-    monkeypatch.setitem(sys.modules, "liqo_tutor.engine", fake)
+    for name in ("run", "run_step", "teardown", "status", "plan", "env_exports"):
+        monkeypatch.setattr(real_engine, name, getattr(fake, name))
     return fake
 
 
@@ -125,19 +130,20 @@ def _runner_state() -> Any:
     tool_runner.reset()
     yield
     tool_runner.reset()
-    tool_runner.set_listener(None)
-    tool_runner.set_transcript(None)
 
 
 def invoke(*args: str) -> Any:
     return CliRunner().invoke(cli.app, list(args))
 
 
-def test_list_plain_and_json(engine: FakeEngine, wd: Path) -> None:
-    res = invoke("list")
+def test_list_plain_and_json(engine: FakeEngine, wd: Path, tmp_path: Path) -> None:
+    steps = tmp_path / "steps"
+    steps.mkdir()
+    (steps / "service-offloading.yaml").write_text("name: service-offloading\ntitle: Offloading a Service\n")
+    res = invoke("list", "--steps-dir", str(steps))
     assert res.exit_code == 0
     assert res.stdout == "service-offloading  Offloading a Service\n"
-    res = invoke("list", "--json")
+    res = invoke("list", "--json", "--steps-dir", str(steps))
     assert json.loads(res.stdout) == [{"name": "service-offloading", "title": "Offloading a Service"}]
 
 
@@ -170,8 +176,13 @@ def test_failed_step_exits_1_and_json_is_the_run_result(engine: FakeEngine, wd: 
     assert data["ok"] is False and data["tutorial"] == "service-offloading" and data["line"] == "v1"
     assert [(s["id"], s["status"]) for s in data["steps"]] == [("provision", "passed"), ("peer", "failed")]
     assert data["steps"][1]["checks"][0] == {"claim": "newyork is peered", "status": "failed",
-                                             "expected": "Established", "seen": "Pending", "duration": 0.0,
+                                             "expected": "Established", "seen": "Pending", "duration_s": 0.0,
                                              "message": "", "hint": None}
+    # One JSON shape of a run: --json prints what --report writes (data/schemas/report.schema.json).
+    import jsonschema
+
+    from liqo_tutor.report import SCHEMA
+    jsonschema.validate(data, json.loads(SCHEMA.read_text()))
     assert "peering not established" in res.stderr
 
 
@@ -256,7 +267,7 @@ def test_workdir_must_exist_and_be_writable(engine: FakeEngine, wd: Path, tmp_pa
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     res = invoke("run", "--workdir", str(tmp_path / "missing"))
     assert res.exit_code == 2 and "does not exist" in res.stderr
-    monkeypatch.setattr(cli.os, "access", lambda path, mode: False)
+    monkeypatch.setattr(cli_options.os, "access", lambda path, mode: False)
     res = invoke("run")
     assert res.exit_code == 2 and "not writable" in res.stderr and "--workdir" in res.stderr
     assert engine.calls == []
@@ -288,7 +299,7 @@ def test_status_and_show(engine: FakeEngine, wd: Path) -> None:
     assert res.exit_code == 0
     data = json.loads(res.stdout)
     assert data["steps"] == {"provision": "done", "peer": "pending"}
-    assert data["clusters"] == [{"name": "london", "exists": True}]
+    assert data["clusters"] == [{"name": "london", "exists": True, "kubeconfig": "", "created_by_us": True}]
     res = invoke("status")
     assert "  provision  done" in res.stdout and "london  exists" in res.stdout
     res = invoke("show", "service-offloading")

@@ -125,6 +125,7 @@ def test_steps_one_by_one(workdir: Path) -> None:
 def test_wrong_namespace_in_yaml_fails_at_the_check(workdir: Path, tmp_path: Path) -> None:
     steps = tmp_path / "steps"
     shutil.copytree(REPO / "steps", steps)
+    (tmp_path / "manifests").symlink_to(REPO / "manifests")  # a tutorial's manifests sit next to its steps
     tutorial = steps / "service-offloading.yaml"
     text = tutorial.read_text()
     # The deliberate mistake: the app goes to another namespace than the one offloaded.

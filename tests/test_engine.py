@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import shutil
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -12,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from liqo_tutor import engine
-from liqo_tutor.errors import StepFailed, ToolNotFound
+from liqo_tutor.errors import InputError, StepFailed, ToolNotFound
 from liqo_tutor.results import CheckResult, CommandResult, RunResult, Status, StepResult
 from liqo_tutor.tools import runner
 
@@ -51,12 +53,16 @@ FAKE = textwrap.dedent("""\
         c = who()
         if args[0] in fail.split(","):
             print("ERRO: %s failed on purpose" % args[0], file=sys.stderr); sys.exit(1)
-        if args[0] == "install": (st / ("installed-" + c)).touch()
+        if args[0] == "install": (st / ("installed-" + c)).touch(); (st / ("crds-" + c)).touch()
+        if args[0] == "uninstall": (st / ("installed-" + c)).unlink()
         if args[0] == "peer": (st / "peered").touch()
         if args[0] == "unpeer": (st / "peered").unlink()
         sys.exit(0)
     if tool == "kubectl":
         c = who()
+        if args[:2] == ["get", "crds"]:
+            if not (st / ("crds-" + c)).exists(): sys.exit(1)
+            print("crds"); sys.exit(0)
         if args[:2] == ["get", "ready"]:
             print("ready" if (st / ("installed-" + c)).exists() else "not ready"); sys.exit(0)
         if args[:2] == ["get", "foreignclusters"]:
@@ -133,7 +139,6 @@ def world(tmp_path: Path) -> Iterator[World]:
     (state / "clusters").mkdir(parents=True)
     env = {"PATH": f"{bindir}:/usr/bin:/bin", "HOME": str(tmp_path), "FAKE_STATE": str(state)}
     yield World(workdir, state, env)
-    runner.set_listener(None)
     runner.reset()
 
 
@@ -292,3 +297,107 @@ def test_status_and_corrupt_state(world: World) -> None:
     with pytest.raises(InputError, match="corrupt") as info:
         engine.status(None, world.opts())
     assert "teardown" in (info.value.hint or "")
+
+
+def test_another_tutorial_in_progress_stops_at_once(world: World, tmp_path: Path) -> None:
+    """A workdir holds one tutorial's progress (issue 14): another one stops before running anything,
+    saying what to do; once the first is torn down, the other runs there."""
+    assert engine.run("minimal", world.opts(to_step="provision"), Recorder()).ok
+    data = tmp_path / "data2"
+    shutil.copytree(DATA, data)
+    text = (data / "steps" / "minimal.yaml").read_text()
+    (data / "steps" / "other.yaml").write_text(text.replace("name: minimal", "name: other", 1))
+    opts = dataclasses.replace(world.opts(), steps_dir=data / "steps")
+    before = len(world.log())
+    calls = {
+        "run": lambda: engine.run("other", opts, Recorder()),
+        "step": lambda: engine.run_step("other", "peer", opts, Recorder()),
+        "teardown": lambda: engine.teardown("other", opts, Recorder()),
+        "status": lambda: engine.status("other", opts),
+    }
+    for name, call in calls.items():
+        with pytest.raises(InputError) as info:
+            call()
+        assert "minimal" in info.value.message and "other" in info.value.message, name
+        assert "liqo-tutor teardown minimal" in (info.value.hint or "") and "--workdir" in (info.value.hint or "")
+    assert len(world.log()) == before  # nothing ran, not even a version probe
+    state = json.loads((world.workdir / ".liqo-tutor" / "state.json").read_text())
+    assert state["tutorial"] == "minimal" and state["steps"]["provision"] == "done"
+    assert engine.plan("other", opts).tutorial == "other"  # reading a plan is fine
+    assert engine.teardown("minimal", world.opts(), Recorder()).ok
+    assert engine.run("other", opts, Recorder()).ok
+
+
+def test_a_background_command_left_by_a_crashed_run_is_stopped_and_said(world: World) -> None:
+    """background.py records each background command; the next run or teardown stops one still running."""
+    import subprocess
+    import time
+
+    from liqo_tutor.background import background_dir
+
+    # Stands in for a port-forward a killed run left behind (its own process group, as background.py starts it).
+    sleeper = subprocess.Popen(["sleep", "120"], start_new_session=True)
+    try:
+        record = background_dir(world.workdir) / f"{sleeper.pid}.json"
+        record.parent.mkdir(parents=True)
+        record.write_text(json.dumps({"pid": sleeper.pid, "argv": ["sleep", "120"]}))
+        rec = Recorder()
+        assert engine.teardown("minimal", world.opts(), rec).ok
+        deadline = time.monotonic() + 30
+        while sleeper.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sleeper.poll() is not None
+        assert any(kind == "note" and "left running: sleep 120" in text for kind, text in rec.events)
+        assert not record.exists()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+@pytest.mark.parametrize("partial", ["kubeconfig gone", "never installed"])
+def test_teardown_verifies_nothing_where_nothing_was_undone(world: World, tmp_path: Path, partial: str) -> None:
+    """Teardown from a partial state: on beta nothing is undone (its kubeconfig is gone, or Liqo never got
+    installed there), so its `each:` claims have nothing to ask (one of them would fail there); alpha's
+    claims are still verified."""
+    data = tmp_path / "data2"
+    shutil.copytree(DATA, data)
+    path = data / "steps" / "minimal.yaml"
+    uninstall = textwrap.dedent("""\
+          - id: uninstall
+            title: Uninstall
+            teardown: true
+            explain: Uninstall.
+            actions:
+              - run: liqoctl uninstall
+                each: true
+                guards:
+                  - claim: Liqo is installed in {cluster}
+                    command: kubectl get ready
+                    stdout: ready
+            checks:
+              - claim: Liqo is gone from {cluster}
+                command: kubectl get ready
+                each: true
+                stdout: not ready
+                timeout: 1s
+              - claim: its CRDs stay in {cluster}
+                command: kubectl get crds
+                each: true
+                stdout: crds
+                timeout: 1s
+        """)
+    text = path.read_text()
+    path.write_text(text.replace("  - id: delete-clusters\n", textwrap.indent(uninstall, "  ") + "  - id: delete-clusters\n", 1))
+    opts = dataclasses.replace(world.opts(), steps_dir=data / "steps")
+    assert engine.run("minimal", dataclasses.replace(opts, to_step="provision"), Recorder()).ok
+    if partial == "kubeconfig gone":
+        (world.workdir / "kc_beta").unlink()
+    else:
+        (world.state / "installed-beta").unlink()
+        (world.state / "crds-beta").unlink()
+    result = engine.teardown("minimal", opts, Recorder())
+    assert result.ok, [s.message for s in result.steps]
+    step = next(s for s in result.steps if s.step_id == "uninstall")
+    assert [c.claim for c in step.checks] == ["Liqo is gone from alpha", "its CRDs stay in alpha"]
+    assert [x for x in world.log() if x[:2] == ["liqoctl", "uninstall"]] == [
+        ["liqoctl", "uninstall", "--kubeconfig", str(world.workdir / "kc_alpha")]]

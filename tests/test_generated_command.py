@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from liqo_tutor import loader, secrets
-from liqo_tutor.actions import ClusterInfo, Context, GeneratedCommandError, generated_command
+from liqo_tutor import loader, secrets, verbs
+from liqo_tutor.context import ClusterInfo, Context
 from liqo_tutor.errors import ToolFailed
+from liqo_tutor.patterns import GeneratedCommandError
 from liqo_tutor.state import State
 from liqo_tutor.tools import runner
 from liqo_tutor.tutorial import Action
+from liqo_tutor.verbs.generated_command import GeneratedCommandModel
 
 UUID = "3f0e1c2a-1b2c-4d3e-8f9a-0123456789ab"
 TOKEN = "5e" * 64
@@ -90,12 +92,14 @@ def fake(tmp_path: Path) -> Iterator[Fake]:
 
 def generate(fake: Fake, line: str, exit_code: int = 0) -> None:
     fake.ctx.env.update(FAKE_LINE=line, FAKE_EXIT=str(exit_code))
-    generated_command(fake.ctx, fake.action, "london")
+    verbs.get("generated-command").run(fake.ctx, fake.action, "london")
 
 
 def test_the_tutorials_action_targets_the_seeds_command_shape(fake: Fake) -> None:
-    assert fake.action.source == "newyork" and fake.action.lines == ("v0",)
-    assert fake.action.command == "liqoctl generate peer-command --only-command"
+    spec = fake.action.spec
+    assert isinstance(spec, GeneratedCommandModel)
+    assert spec.source == "newyork" and fake.action.lines == ("v0",)
+    assert spec.generated_command == "liqoctl generate peer-command --only-command"
 
 
 def test_expected_line_runs_as_argv_against_london_with_the_token_masked(fake: Fake) -> None:

@@ -21,7 +21,7 @@ BROKEN = {
     "unknown-action": "64: steps[peer].actions[0].exec: unknown action kind `exec` "
     "(known: run, create-cluster, delete-cluster, generated-command, run-pod)",
     "unknown-check": "74: steps[peer].checks[0].tabel: unknown check kind `tabel` "
-    "(known: command, table, json-list, json-subset, distinct, cidr)",
+    "(known: command, table, json-list, json-subset, distinct, cidr, text, json)",
     "bad-timeout": "78: steps[peer].checks[0].timeout: invalid duration 'soon' (use e.g. 30s, 5m)",
     "unknown-cluster": "65: steps[peer].actions[0].cluster: unknown cluster 'gamma' (defined: alpha, beta)",
     "unknown-remote-cluster": "64: steps[peer].actions[0].run: unknown cluster 'gamma' (defined: alpha, beta)",
@@ -39,6 +39,14 @@ BROKEN = {
     "bad-regex": "57: steps[provision].checks[0].stdout_regex: invalid regular expression: "
     "missing ), unterminated subpattern at position 0",
     "default-line-unknown": "29: lines.detect.default: unknown line 'v3' (defined: v1, v0)",
+    # new verbs and claims (issue 14)
+    "capture-used-before-saved": "84: steps[consume].actions[0].run: undefined variable {response} "
+    "(no earlier save; saved later at {path}:88)",
+    "text-check-without-matcher": "93: steps[consume].checks[2]: a text check needs one of contains, "
+    "not_contains, regex, equals, line",
+    "table-two-row-choices": "76: steps[peer].checks[0].rows: give exactly one of name, names, prefix, "
+    "prefixes, selector, all",
+    "background-with-save": "87: steps[consume].actions[0].background: cannot be combined with save",
 }
 
 
@@ -73,7 +81,7 @@ def test_broken_file(name: str) -> None:
     path = DATA / "broken" / f"{name}.yaml"
     with pytest.raises(TutorialError) as info:
         loader.validate(path)
-    assert info.value.message == f"{path}:{BROKEN[name]}"
+    assert info.value.message == f"{path}:{BROKEN[name]}".replace("{path}", str(path))
 
 
 def test_every_broken_file_is_covered() -> None:

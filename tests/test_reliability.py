@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from liqo_tutor import loader
+from liqo_tutor import loader, verbs
 from liqo_tutor.errors import ToolTimeout
 from liqo_tutor.lock import Busy, RunLock
 from liqo_tutor.results import CommandResult
@@ -186,8 +186,12 @@ def test_default_timeouts_per_kind_of_command_and_yaml_override(tmp_path: Path) 
     steps = tmp_path / "steps"
     steps.mkdir()
     (steps / "service-offloading.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    (tmp_path / "manifests").symlink_to(src.resolve().parent.parent / "manifests")  # never a silent fallback
     tut = loader.load("service-offloading", steps)
-    by_command = {a.command.split(" {")[0]: a.timeout for a in tut.step("offload").actions}  # type: ignore[union-attr]
+    by_command = {
+        verbs.get(a.kind).command(a.spec).split(" {")[0]: a.timeout
+        for a in tut.step("offload").actions  # type: ignore[union-attr]
+    }
     assert by_command["kubectl apply -f"] == 7  # the YAML wins
     assert by_command["kubectl create namespace"] == 120  # default for kubectl
     assert by_command["liqoctl offload namespace"] == 120  # default for liqoctl offload

@@ -40,6 +40,7 @@ def _no_retries(tmp: Path) -> Path:
     """A copy of the steps whose peering is not retried: the injected failure then ends the step."""
     steps = tmp / "steps"
     shutil.copytree(REPO / "steps", steps)
+    (tmp / "manifests").symlink_to(REPO / "manifests")  # a tutorial's manifests sit next to its steps
     path = steps / "service-offloading.yaml"
     text = path.read_text()
     marker = "        retries: 4\n        retry_delay: 5s\n"

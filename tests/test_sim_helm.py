@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from stateful_helpers import Playground, playground
 
@@ -120,6 +121,11 @@ def test_install_list_status_upgrade_uninstall(pg: Playground, tmp_path: Path) -
         "11.4.5",
     ]
     assert pg("helm status db -n liqo-demo").stdout.splitlines()[3] == "STATUS: deployed"
+    # helm v3 cmd/helm/status.go: -o json/yaml print the release object itself, not the text.
+    as_json = json.loads(pg("helm status db -n liqo-demo -o json").stdout)
+    assert (as_json["name"], as_json["namespace"], as_json["info"]["status"]) == ("db", "liqo-demo", "deployed")
+    assert yaml.safe_load(pg("helm status db -n liqo-demo --output yaml").stdout)["version"] == 1
+    assert pg("helm status db -n liqo-demo -o xml", ok=False).stderr == "Error: invalid format type\n"
 
     search = pg.table("helm search repo galera")
     assert search[0] == ["NAME", "CHART VERSION", "APP VERSION", "DESCRIPTION"]

@@ -164,7 +164,7 @@ def test_info_exists_only_on_v1_and_status_only_on_v0(capsys: pytest.CaptureFixt
 
 def test_boxes_look_like_liqoctl_info_without_a_terminal() -> None:
     """pkg/liqoctl/output (boxWidth 80, levelMultiplier 4) as docs/examples/quick-start.md shows it."""
-    from liqo_tutor.sim.tools.liqoctl_boxes import Section, box
+    from liqo_tutor.sim.tools.liqoctl.boxes import Section, box
 
     body = Section().entry("Cluster ID", "milan").entry("K8s API server", "https://172.19.0.10:6443")
     body.section("Cluster labels").entry("liqo.io/provider", "kind")

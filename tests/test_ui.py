@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from liqo_tutor import ui
+from liqo_tutor.engine import ClusterStatus, Plan, PlanCommand, PlanStep, StatusReport
 from liqo_tutor.errors import InputError
 from liqo_tutor.results import CheckResult, CommandResult, RunResult, Status, StepResult
 
@@ -109,15 +110,6 @@ def test_live_reporter_shows_running_commands_together() -> None:
     assert [d for d, _, _ in rep._running.items] == ["kind create cluster --name newyork"]
 
 
-def test_runner_listener_yields_to_engine_events() -> None:
-    out = io.StringIO()
-    rep = ui.PlainReporter(out)
-    rep.runner_listener("kubectl get pods", None)
-    rep.command_started("kubectl get nodes", None)
-    rep.runner_listener("kubectl get nodes", None)  # the engine reports commands itself now
-    assert out.getvalue() == "$ kubectl get pods\n$ kubectl get nodes\n"
-
-
 def test_print_error_is_one_line_and_a_hint(capsys: pytest.CaptureFixture[str]) -> None:
     ui.print_error(InputError(f"unknown step 'peer2' near {PEER}", hint="see `liqo-tutor show`"))
     captured = capsys.readouterr()
@@ -140,20 +132,39 @@ def test_print_json_status_plan_tutorials(capsys: pytest.CaptureFixture[str]) ->
     data = json.loads(capsys.readouterr().out)
     assert data == {"steps": {"peer": "done"}, "token": "***"}
 
-    ui.print_status({"tutorial": "service-offloading", "line": "v1", "steps": {"provision": "done", "peer": "pending"},
-                     "clusters": [{"name": "london", "exists": True, "kubeconfig": "/w/liqo_kubeconf_london",
-                                   "created_by_us": True}]})
+    ui.print_status(StatusReport(
+        tutorial="service-offloading", line="v1", steps={"provision": "done", "peer": "pending"},
+        clusters=[ClusterStatus("london", True, "/w/liqo_kubeconf_london", True),
+                  ClusterStatus("newyork", True, "/w/liqo_kubeconf_newyork", False),
+                  ClusterStatus("paris", False, "/w/liqo_kubeconf_paris", False)]))
     status = capsys.readouterr().out
     assert "tutorial: service-offloading (Liqo line v1)" in status
     assert "  provision  done\n  peer       pending\n" in status
-    assert "  london  exists  (kubeconfig /w/liqo_kubeconf_london)" in status
+    assert "  london  exists  (kubeconfig /w/liqo_kubeconf_london)\n" in status
+    assert "  newyork  exists  (kubeconfig /w/liqo_kubeconf_newyork, not created by liqo-tutor)\n" in status
+    assert "  paris  absent  (kubeconfig /w/liqo_kubeconf_paris)\n" in status
 
-    ui.print_plan({"title": "Offloading a Service", "steps": [
-        {"id": "offload", "title": "Offload a service", "explain": "Make the Service visible.",
-         "commands": ["liqoctl offload namespace liqo-demo"], "checks": [{"claim": "the Service is in newyork"}]}]})
+    offload = PlanStep(id="offload", title="Offload a service", explain="Make the Service visible.",
+                       teardown=False,
+                       commands=(PlanCommand("london", "liqoctl offload namespace liqo-demo"),
+                                 PlanCommand("newyork", "kubectl get pods -n liqo-demo", "unless already done")),
+                       checks=("the Service is in newyork",))
+    cleanup = PlanStep(id="unoffload", title="Unoffload", explain="", teardown=True, commands=(), checks=())
+    ui.print_plan(Plan(tutorial="service-offloading", title="Offloading a Service", line="v1",
+                       liqo_version="v1.2.0", steps=(offload, cleanup), exports=()))
     plan = capsys.readouterr().out
-    assert "# Offloading a Service\n\n1. Offload a service [offload]\n   Make the Service visible.\n" in plan
-    assert "   $ liqoctl offload namespace liqo-demo\n   verify: the Service is in newyork\n" in plan
+    assert plan.startswith("# Offloading a Service\nLiqo line: v1\n\n1. Offload a service [offload]\n"
+                           "   Make the Service visible.\n")
+    assert ("   $ liqoctl offload namespace liqo-demo\n"
+            "   $ kubectl get pods -n liqo-demo   (unless already done)\n"
+            "   verify: the Service is in newyork\n") in plan
+    assert plan.endswith("\n2. Unoffload [unoffload] (teardown)\n")
+
+    ui.print_step_preview(offload, skippable=False)
+    preview = capsys.readouterr().out
+    assert "next: Offload a service [offload]\n  Make the Service visible.\n  it will run:\n" in preview
+    assert "    $ kubectl get pods -n liqo-demo   [newyork]   (unless already done)\n" in preview
+    assert "  then verify: the Service is in newyork\n  (later steps need this one: it cannot be skipped)" in preview
 
     ui.print_tutorials([("service-offloading", "Offloading a Service")])
     assert capsys.readouterr().out == "service-offloading  Offloading a Service\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import re
+import shlex
 import threading
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,20 +18,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from liqo_tutor import secrets
-from liqo_tutor.background import Background
+from liqo_tutor.background import Background, background_dir
 from liqo_tutor.captures import CaptureStore
 from liqo_tutor.errors import StepFailed, ToolFailed, ToolTimeout, TutorialError
 from liqo_tutor.lines import line_vars
 from liqo_tutor.results import CommandResult
-from liqo_tutor.tools import runner
-from liqo_tutor.tools.kubectl import with_kubeconfig
-from liqo_tutor.tutorial import VAR_RE, ClusterSpec, Tutorial
+from liqo_tutor.shell import ClusterShell
+from liqo_tutor.shell import quiet as shell_quiet
+from liqo_tutor.tools import helm
+from liqo_tutor.tutorial import VAR_RE, Action, ClusterSpec, Tutorial
 
 if TYPE_CHECKING:
     from liqo_tutor.results import Reporter
     from liqo_tutor.state import State
 
-__all__ = ["ClusterInfo", "Context", "current_cluster", "substitute_argv"]
+__all__ = ["ClusterInfo", "Context", "substitute_argv"]
 
 
 @dataclass(frozen=True)
@@ -55,8 +57,6 @@ def substitute_argv(command: str, lookup: Callable[[str, str | None], str]) -> l
     A token that is exactly one variable whose value is empty is dropped (an optional flag), and so
     is a `--flag={var}` token whose variable is empty: no person types `--cluster-labels=`.
     """
-    import shlex
-
     out: list[str] = []
     for token in shlex.split(command):
         whole = VAR_RE.fullmatch(token)
@@ -68,14 +68,6 @@ def substitute_argv(command: str, lookup: Callable[[str, str | None], str]) -> l
             continue
         out.append(value)
     return out
-
-
-_thread = threading.local()
-
-
-def current_cluster() -> str | None:
-    """The cluster of the command this thread is running (for the runner's start notification)."""
-    return getattr(_thread, "cluster", None)
 
 
 class Context:
@@ -94,27 +86,41 @@ class Context:
         state: State,
         reporter: Reporter,
         replace: bool = False,
+        shell: ClusterShell | None = None,
     ) -> None:
         self.tutorial = tutorial
         self.line = line
         self.liqo_version = liqo_version
         self.workdir = workdir
-        self.env = dict(env)
         self.clusters = dict(clusters)
         self.timeout_scale = timeout_scale
         self.state = state
         self.reporter = reporter
         self.replace = replace
+        # Every command goes through the shell (its observer hears of it); a Context built by hand
+        # (tests) gets one that tells nobody.
+        # helm keeps its repositories under the workdir (tools/helm.py); an explicit HELM_*_HOME wins.
+        self._env = {**helm.env(workdir), **(shell.env if shell is not None else env)}
+        self.shell = shell or ClusterShell(
+            env=self._env, workdir=workdir, clusters=self.clusters, timeout_scale=timeout_scale
+        )
+        self.shell.env = self._env  # one dict: a variable set on ctx.env reaches the next command
         self.step_id = ""
         self._lock = threading.Lock()
         self._captures = CaptureStore(workdir, tutorial.digest)
         self._commands: list[CommandResult] = []
         self._at_end: list[Callable[[], None]] = []
+        self._not_produced: set[str] = set()  # captures of actions the engine skipped
         self._vars = dict(tutorial.vars)
         self._vars.update(line_vars(tutorial.lines[line], liqo_version))
         self._vars.update(
             manifests=tutorial.manifests, workdir=str(workdir), line=line, liqo_version=liqo_version
         )
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment of every command (the shell's: changing it changes what runs next)."""
+        return self._env
 
     # -- variables --------------------------------------------------------------------------
 
@@ -185,6 +191,20 @@ class Context:
             value = self._captures.get(key.partition("@")[0], fresh=fresh)
         return value
 
+    def action_skipped(self, action: Action, cluster: str | None) -> None:
+        """The engine skipped `action` on `cluster` (a guard, or `unless` held): what it would have saved
+        was not produced, and claims on it are skipped rather than failed."""
+        from liqo_tutor import verbs
+
+        verb = verbs.get(action.kind)
+        with self._lock:
+            for name in verb.saves(verb.spec(action)):
+                self._not_produced.add(f"{name}@{cluster}" if cluster else name)
+
+    def not_produced(self, key: str) -> bool:
+        with self._lock:
+            return key in self._not_produced or key.partition("@")[0] in self._not_produced
+
     def capture_value(self, name: str, cluster: str | None) -> str:
         """A capture used as a variable: one line, set by an earlier step (this run or a previous one)."""
         key = f"{name}@{cluster}" if cluster else name
@@ -238,15 +258,12 @@ class Context:
     # -- commands ---------------------------------------------------------------------------
 
     def with_kubeconfig(self, argv: Sequence[str], cluster: str | None) -> list[str]:
-        """`argv` as it runs on `cluster` (kubectl/liqoctl get `--kubeconfig`)."""
-        if cluster is None:
-            return list(argv)
-        info = self.clusters[cluster]
-        return with_kubeconfig(list(argv), str(info.kubeconfig), info.context)
+        """`argv` as it runs on `cluster` (kubectl/liqoctl/helm get `--kubeconfig`)."""
+        return self.shell.argv(argv, cluster)
 
     def display(self, argv: Sequence[str], cluster: str | None) -> str:
         """The command as a person types it, with its cluster's kubeconfig."""
-        return runner.display_of(self.with_kubeconfig(argv, cluster), self.workdir)
+        return self.shell.display(argv, cluster)
 
     def run(
         self,
@@ -259,21 +276,17 @@ class Context:
         stdin: str | None = None,
         quiet: bool = False,
     ) -> CommandResult:
-        """Run through the seam with the cluster's kubeconfig; `quiet`: transcript only (plumbing)."""
-        args = self.with_kubeconfig(argv, cluster)
-        _thread.cluster = cluster
+        """Run through the shell with the cluster's kubeconfig; `quiet`: plumbing (screen with -v only)."""
         try:
-            with runner.quiet() if quiet else contextlib.nullcontext():
-                result = runner.run(
-                    args,
-                    env=self.env,
-                    timeout=timeout,
-                    ok_codes=ok_codes,
-                    stdin=stdin,
-                    cluster=cluster,
-                    cwd=self.workdir,
-                    secrets=secret_values,
-                )
+            result = self.shell.run(
+                argv,
+                cluster=cluster,
+                timeout=timeout,
+                ok_codes=ok_codes,
+                stdin=stdin,
+                secrets=secret_values,
+                visibility="plumbing" if quiet else None,
+            )
         except (ToolFailed, ToolTimeout) as exc:
             self._record(exc.result)
             raise
@@ -282,13 +295,18 @@ class Context:
 
     def spawn(self, argv: Sequence[str], *, cluster: str | None) -> Background:
         """Start `argv` in the background on `cluster`; it is stopped when the step ends."""
-        proc = Background(self.with_kubeconfig(argv, cluster), env=self.env, cwd=self.workdir)
+        proc = Background(
+            self.with_kubeconfig(argv, cluster),
+            env=self.env,
+            cwd=self.workdir,
+            record_dir=background_dir(self.workdir),
+        )
         self.at_step_end(lambda: None if proc.stop() else None)
         return proc
 
     @contextlib.contextmanager
     def quiet(self) -> Iterator[None]:
-        with runner.quiet():
+        with shell_quiet():
             yield
 
     def note(self, text: str) -> None:

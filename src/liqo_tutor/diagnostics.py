@@ -15,18 +15,16 @@ from typing import TYPE_CHECKING
 from liqo_tutor import secrets
 from liqo_tutor.constants import STATE_DIR_NAME
 from liqo_tutor.errors import Interrupted, LiqoTutorError
-from liqo_tutor.tools import runner
-from liqo_tutor.tools.kubectl import with_kubeconfig
+from liqo_tutor.timeouts import DIAGNOSTICS, DIAGNOSTICS_MIN
 
 if TYPE_CHECKING:
-    from liqo_tutor.actions import Context
+    from liqo_tutor.context import Context
     from liqo_tutor.results import StepResult
+    from liqo_tutor.shell import ClusterShell
 
 __all__ = ["DIAGNOSTICS_DIR", "collect", "folder_for"]
 
 DIAGNOSTICS_DIR = "diagnostics"
-_TIMEOUT = 20.0  # per command, before --timeout-scale; never below _MIN_TIMEOUT
-_MIN_TIMEOUT = 5.0
 _WORKERS = 4
 
 
@@ -68,14 +66,10 @@ def _summary(result: StepResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _run_one(ctx: Context, cluster: str, command: str) -> str:
-    info = ctx.clusters[cluster]
+def _run_one(ctx: Context, shell: ClusterShell, cluster: str, command: str) -> str:
     try:
-        argv = with_kubeconfig(ctx.argv(command, cluster), str(info.kubeconfig), info.context)
-        timeout = max(_MIN_TIMEOUT, ctx.scaled(_TIMEOUT))
-        res = runner.run(
-            argv, env=ctx.env, timeout=timeout, ok_codes=range(256), cluster=cluster, cwd=ctx.workdir
-        )
+        timeout = max(DIAGNOSTICS_MIN, shell.scaled(DIAGNOSTICS))
+        res = shell.run(ctx.argv(command, cluster), cluster=cluster, timeout=timeout, ok_codes=range(256))
     except Interrupted:
         raise
     except LiqoTutorError as exc:  # a timeout, unreadable output, a missing tool: noted in the file
@@ -88,9 +82,11 @@ def _run_one(ctx: Context, cluster: str, command: str) -> str:
     return text
 
 
-def collect(ctx: Context, result: StepResult, now: float | None = None) -> Path | None:
+def collect(ctx: Context, result: StepResult, shell: ClusterShell, now: float | None = None) -> Path | None:
     """Write the step's summary and every diagnostics command's output per cluster; the folder, or None
-    when it cannot be written. Clusters whose kubeconfig does not exist (yet) are skipped."""
+    when it cannot be written. Clusters whose kubeconfig does not exist (yet) are skipped. The
+    commands run through `shell` hidden: the transcript records them, the screen does not."""
+    shell = shell.hidden()
     folder = folder_for(ctx.workdir, result.step_id, now)
     try:
         folder.mkdir(parents=True)
@@ -106,7 +102,7 @@ def collect(ctx: Context, result: StepResult, now: float | None = None) -> Path 
     if not jobs:
         return folder
     with ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="diagnostics") as pool:
-        outputs = list(pool.map(lambda job: _run_one(ctx, job[0], job[2]), jobs))
+        outputs = list(pool.map(lambda job: _run_one(ctx, shell, job[0], job[2]), jobs))
     for (cluster, i, command), text in zip(jobs, outputs, strict=True):
         path = folder / cluster / f"{i:02d}-{_slug(command)}.txt"
         try:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from liqo_tutor.errors import StepFailed, ToolFailed, ToolNotFound, ToolTimeout
 from liqo_tutor.results import CommandResult
+from liqo_tutor.timeouts import HOST_CHECK
+from liqo_tutor.tools import docker, kind, kubectl, liqoctl
 from liqo_tutor.tutorial import Requirement
 
 __all__ = ["Finding", "Level", "diagnose", "exit_code", "failed", "preflight", "quick"]
@@ -49,14 +51,14 @@ class Finding:
 Runner = Callable[..., CommandResult]
 
 
-def _run(run: Runner, argv: list[str], env: Mapping[str, str]) -> CommandResult | str:
+def _run(run: Runner, argv: Sequence[str], env: Mapping[str, str]) -> CommandResult | str:
     """The command's result, or a short reason why it could not give one."""
     try:
-        return run(argv, env=env, timeout=20)
+        return run(list(argv), env=env, timeout=HOST_CHECK)
     except ToolNotFound:
         return "not found on PATH"
     except ToolTimeout:
-        return "did not answer within 20s"
+        return f"did not answer within {HOST_CHECK:g}s"
     except ToolFailed as err:
         return (
             err.result.stderr.strip().splitlines()[-1]
@@ -75,7 +77,7 @@ def _fmt(v: tuple[int, int, int]) -> str:
 
 
 def _docker(run: Runner, env: Mapping[str, str]) -> list[Finding]:
-    out = _run(run, ["docker", "--version"], env)
+    out = _run(run, docker.VERSION, env)
     if isinstance(out, str):
         return [Finding("docker", "fail", out, INSTALL["docker"])]
     found = [Finding("docker", "ok", out.stdout.strip())]
@@ -83,7 +85,7 @@ def _docker(run: Runner, env: Mapping[str, str]) -> list[Finding]:
     found.append(daemon)
     if daemon.status != "ok":
         return found
-    info = _run(run, ["docker", "info", "--format", "{{json .}}"], env)
+    info = _run(run, docker.INFO_JSON, env)
     if not isinstance(info, str):
         try:
             data = json.loads(info.stdout)
@@ -116,7 +118,7 @@ def _docker(run: Runner, env: Mapping[str, str]) -> list[Finding]:
 
 def _daemon(run: Runner, env: Mapping[str, str]) -> Finding:
     # The reliable probe: exit 0 and a non-empty server version only when the daemon answers.
-    server = _run(run, ["docker", "version", "--format", "{{.Server.Version}}"], env)
+    server = _run(run, docker.SERVER_VERSION, env)
     if isinstance(server, str) or not server.stdout.strip():
         reason = server if isinstance(server, str) else "no server version"
         return Finding(
@@ -130,7 +132,7 @@ def _daemon(run: Runner, env: Mapping[str, str]) -> Finding:
 
 
 def _kind(run: Runner, env: Mapping[str, str]) -> Finding:
-    out = _run(run, ["kind", "version"], env)
+    out = _run(run, kind.VERSION, env)
     if isinstance(out, str):
         return Finding("kind", "fail", out, INSTALL["kind"])
     v = _version(out.stdout)
@@ -140,7 +142,7 @@ def _kind(run: Runner, env: Mapping[str, str]) -> Finding:
 
 
 def _kubectl(run: Runner, env: Mapping[str, str]) -> Finding:
-    out = _run(run, ["kubectl", "version", "--client", "-o", "json"], env)
+    out = _run(run, kubectl.CLIENT_VERSION_JSON, env)
     if isinstance(out, str):
         return Finding("kubectl", "fail", out, INSTALL["kubectl"])
     try:
@@ -153,7 +155,7 @@ def _kubectl(run: Runner, env: Mapping[str, str]) -> Finding:
 def _liqoctl(
     run: Runner, env: Mapping[str, str], supported: Mapping[str, str], accept: Callable[[str], str | None]
 ) -> Finding:
-    out = _run(run, ["liqoctl", "version", "--client"], env)
+    out = _run(run, liqoctl.CLIENT_VERSION, env)
     ranges = ", ".join(f"{line}: {spec}" for line, spec in supported.items())
     if isinstance(out, str):
         return Finding(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from liqo_tutor import timeouts
 from liqo_tutor.errors import LiqoTutorError
+from liqo_tutor.tools import kubectl
 from liqo_tutor.tools.kubectl import with_kubeconfig
 
 if TYPE_CHECKING:
@@ -23,13 +24,12 @@ if TYPE_CHECKING:
 __all__ = ["KINDS", "Snapshot", "describe", "snapshot_argv", "snapshots"]
 
 KINDS = "nodes,namespaces,services,pods"
-_SNAPSHOT = ["kubectl", "get", KINDS, "--all-namespaces", "-o", "json"]  # PHASE-B: tools/kubectl
 # Lines beyond this per cluster are summarised: a Liqo install starts dozens of pods.
 MAX_NAMES = 3
 
 
 def snapshot_argv(kubeconfig: str, context: str | None = None) -> list[str]:
-    return with_kubeconfig(_SNAPSHOT, kubeconfig, context)
+    return with_kubeconfig(kubectl.get_all_json(KINDS), kubeconfig, context)
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def snapshots(shell: ClusterShell) -> dict[str, Snapshot]:
             shots[name] = Snapshot.absent()
             continue
         try:
-            res = hidden.run(_SNAPSHOT, cluster=name, timeout=shell.scaled(timeouts.QUICK))
+            res = hidden.run(kubectl.get_all_json(KINDS), cluster=name, timeout=shell.scaled(timeouts.QUICK))
         except LiqoTutorError:
             shots[name] = Snapshot.absent()
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import shlex
@@ -34,7 +35,8 @@ _ID_RE = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 _SHELL_SYNTAX = frozenset(";&|$`<>\\\n")
 
 
-def _keys(models: Sequence[type[Any]]) -> frozenset[str]:
+@functools.lru_cache(maxsize=256)
+def _keys(models: tuple[type[Any], ...]) -> frozenset[str]:
     """Every YAML key of these models (aliases included)."""
     out: set[str] = set()
     for model in models:
@@ -52,13 +54,13 @@ def _kind(
     if len(present) > 1:
         # `distinct:` is a check kind and a key of `table:`: the kind whose model has the other keys wins.
         by_kind = dict(zip(kinds, models, strict=True))
-        owners = [k for k in present if all(o in _keys([by_kind[k]]) for o in present if o != k)]
+        owners = [k for k in present if all(o in _keys((by_kind[k],)) for o in present if o != k)]
         present = owners if len(owners) == 1 else present
     if len(present) == 1:
         return str(present[0])
     if len(present) > 1:
         raise errs.error(loc, f"several {what} kinds in one item: {', '.join(present)}")
-    unknown = [k for k in raw if k not in _keys(models)]
+    unknown = [k for k in raw if k not in _keys(tuple(models))]
     if unknown:
         raise errs.error(
             loc + (unknown[0],), f"unknown {what} kind `{unknown[0]}` (known: {', '.join(kinds)})"

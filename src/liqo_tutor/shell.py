@@ -101,9 +101,9 @@ class ClusterShell:
         observer: Observer | None = None,
         visibility: Visibility | None = None,
     ) -> None:
-        self.env = dict(env)
+        self.env = env  # not copied: the owner (a Context) may set a variable for later commands
         self.workdir = workdir
-        self.clusters: dict[str, Target] = dict(clusters or {})
+        self.clusters: Mapping[str, Target] = clusters or {}
         self.timeout_scale = timeout_scale
         self.observer: Observer = observer or _none
         self._visibility = visibility  # forced for every command of this shell (a hidden copy)

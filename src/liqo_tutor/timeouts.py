@@ -58,6 +58,10 @@ DEFAULTS: tuple[tuple[str, tuple[str, ...], float, str], ...] = (
     ("liqoctl", (), 1 * _M, "version, info"),
     ("kubectl", ("run",), 1 * _M, "creating the pod object only"),
     ("kubectl", (), 2 * _M, "one API request (waits carry their own --timeout)"),
+    ("helm", ("install",), 5 * _M, "pulls the chart; without --wait it does not wait for the pods"),
+    ("helm", ("upgrade",), 5 * _M, "as install"),
+    ("helm", ("uninstall",), 3 * _M, "deletes the release's objects"),
+    ("helm", (), 1 * _M, "repo add/update, status, list"),
     ("docker", (), 1 * _M, "talks to the local daemon"),
 )
 

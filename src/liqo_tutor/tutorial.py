@@ -1,9 +1,17 @@
-"""The validated tutorial model: frozen dataclasses built by loader.py, no I/O, no tutorial knowledge."""
+"""The validated tutorial model: frozen dataclasses built by loader.py, no I/O, no tutorial knowledge.
+
+An action or check carries its kind's validated pydantic model as `spec`; only its verb (verbs/) or
+claim (claims/) reads it.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 __all__ = [
     "VAR_RE",
@@ -87,39 +95,27 @@ class Requirement:
 
 @dataclass(frozen=True)
 class Check:
-    """One verified claim. `kind` picks the verb in checks.py; `subject` is its command or capture(s)."""
+    """One verified claim. `kind` names its claim (claims/); `spec` is that kind's validated model."""
 
-    kind: str  # command | table | json-list | json-subset | distinct | cidr
+    kind: str  # command | table | json-list | json-subset | distinct | cidr | text | json | ...
     claim: str
-    subject: tuple[str, ...]  # command string (1 item) or capture names
     where: str  # breadcrumb for messages ("steps[peer].checks[2]")
+    spec: BaseModel
     cluster: str | None = None
     each: bool = False
     lines: tuple[str, ...] = ()
     timeout: float = 60.0
     interval: float = 0.2
-    exit_code: int | None = 0
-    stdout: str | None = None
-    stderr: str | None = None
-    stdout_contains: str | None = None
-    stdout_line: str | None = None
-    stdout_regex: str | None = None
-    fail_fast: str | None = None  # stderr/stdout regex that ends the polling at once (definitive failure)
-    row: str | None = None
-    columns: dict[str, str] = field(default_factory=dict)
-    within: str | None = None
-    save: dict[str, str] = field(default_factory=dict)  # table column or "stdout" -> capture name
     hint: str | None = None
-    show: str | None = None  # table: label under which the verified table is shown to the learner
 
 
 @dataclass(frozen=True)
 class Action:
-    """One thing a step does. `kind` picks the verb in actions.py."""
+    """One thing a step does. `kind` names its verb (verbs/); `spec` is that kind's validated model."""
 
-    kind: str  # run | create-cluster | delete-cluster | generated-command | run-pod
-    command: str  # as a person types it (for run-pod: the container's command)
+    kind: str  # run | create-cluster | delete-cluster | generated-command | run-pod | ...
     where: str
+    spec: BaseModel
     cluster: str | None = None
     each: bool = False
     lines: tuple[str, ...] = ()
@@ -130,17 +126,7 @@ class Action:
     guards: tuple[Check, ...] = ()  # all must hold, else the action is skipped (absent = nothing to do)
     unless: tuple[Check, ...] = ()  # if all hold, the action is skipped (already done)
     before: tuple[Check, ...] = ()  # claims verified (and shown) just before the action runs
-    save: str | None = None  # capture stdout (run) / the pod's logs (run-pod) under this name
-    show: str | None = None  # label under which the output is shown to the learner
     option: str | None = None  # runs only when the user asked for this option (--preload-images)
-    # generated-command
-    source: str | None = None  # cluster the generating command runs against
-    pattern: str | None = None
-    extra_args: str | None = None
-    # run-pod
-    image: str | None = None
-    namespace: str | None = None
-    pod_prefix: str = "probe"
     hint: str | None = None
     # Bring-your-own clusters: what this action did is remembered per cluster (`records`), and a
     # teardown action that `undoes` it runs on such a cluster only if this tool did it.
@@ -177,6 +163,8 @@ class Tutorial:
     steps: tuple[Step, ...]
     # Commands run on every cluster when a step fails; their output goes to .liqo-tutor/diagnostics/.
     diagnostics: tuple[str, ...] = ()
+    # Capture name -> the step that saves it first (a capture is a variable of later commands).
+    saves: dict[str, str] = field(default_factory=dict)
 
     def step(self, step_id: str) -> Step | None:
         return next((s for s in self.steps if s.id == step_id), None)

@@ -29,6 +29,7 @@ class Outcome:
     seen: str
     final: bool = False  # no point in retrying (a definitive error)
     rerun: str | None = None  # the last command, for the failure message
+    skipped: bool = False  # not applicable (what it judges was not produced): reported as skipped
 
 
 class CheckModel(YamlModel):

@@ -15,7 +15,15 @@ from pydantic import Field, model_validator
 from liqo_tutor.kinds import YamlModel
 from liqo_tutor.tutorial import VAR_RE
 
-__all__ = ["ColumnMatcher", "as_list", "column_ok", "describe_column", "regex_text", "text_failures"]
+__all__ = [
+    "ColumnMatcher",
+    "as_list",
+    "column_ok",
+    "column_problem",
+    "describe_column",
+    "regex_text",
+    "text_failures",
+]
 
 Expand = Callable[[str], str]
 
@@ -113,3 +121,15 @@ def column_ok(value: str | None, want: str | ColumnMatcher, expand: Expand) -> b
     if want.in_ is not None:
         return value in [expand(v) for v in want.in_]
     return value != expand(want.not_ or "")
+
+
+def column_problem(column: str, value: str | None, want: str | ColumnMatcher, expand: Expand) -> str | None:
+    """None when the cell matches, else what is wrong with it (for `contains`: what it lacks)."""
+    if column_ok(value, want, expand):
+        return None
+    if value is None:
+        return f"{column} <no such column>"
+    if isinstance(want, ColumnMatcher) and want.contains is not None:
+        missing = [expand(c) for c in as_list(want.contains) if expand(c) not in value]
+        return f"{column} lacks " + ", ".join(repr(m) for m in missing)
+    return f"{column} {value}"

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from liqo_tutor import timeouts
 from liqo_tutor.claims.base import CheckModel, Outcome
 from liqo_tutor.errors import ToolTimeout
 from liqo_tutor.kinds import Duration, Refs, Scope
@@ -25,8 +26,6 @@ __all__ = ["ALL_CODES", "PolledModel", "first_line", "poll", "polled", "validate
 ALL_CODES = tuple(range(256))
 _MAX_INTERVAL = 0.5
 _MAX_HOLD = 600.0
-# A command gets its polling budget plus this margin (kubectl's own request timeouts).
-_CALL_MARGIN = 30.0
 
 
 class PolledModel(CheckModel):
@@ -123,7 +122,11 @@ def polled(
         try:
             # The first try shows the command; polling it again is plumbing (transcript, --verbose).
             result = ctx.run(
-                argv, cluster=cluster, timeout=budget + _CALL_MARGIN, ok_codes=ALL_CODES, quiet=tries > 1
+                argv,
+                cluster=cluster,
+                timeout=budget + timeouts.POLL_SLACK,
+                ok_codes=ALL_CODES,
+                quiet=tries > 1,
             )
         except ToolTimeout as exc:
             return Outcome(False, "an answer", f"no answer within {exc.timeout:g}s", rerun=exc.result.display)

@@ -20,8 +20,10 @@ def run_check(ctx: Context, check: Check, cluster: str | None, *, quick: bool = 
     claim = ctx.text(check.claim, cluster, extra={"timeout": ""})
     t0 = time.monotonic()
     outcome = get(check.kind).evaluate(ctx, check, cluster, quick)
-    status = Status.PASSED if outcome.ok else Status.FAILED
-    message = "" if outcome.ok else f"{claim}: expected {outcome.expected}, saw {outcome.seen}"
+    status = Status.SKIPPED if outcome.skipped else Status.PASSED if outcome.ok else Status.FAILED
+    message = (
+        "" if outcome.ok or outcome.skipped else f"{claim}: expected {outcome.expected}, saw {outcome.seen}"
+    )
     if not outcome.ok and outcome.rerun:
         message += f" (last command: {outcome.rerun})"
     return CheckResult(

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from liqo_tutor.claims.base import Claim, Outcome
-from liqo_tutor.claims.matchers import ColumnMatcher, column_ok, describe_column
+from liqo_tutor.claims.matchers import ColumnMatcher, column_problem, describe_column
 from liqo_tutor.claims.polling import PolledModel, first_line, polled, validate_polled
 from liqo_tutor.claims.registry import register
 from liqo_tutor.claims.table_rows import RowSelect, parse_table, select_rows
@@ -157,11 +157,8 @@ def _judge(ctx: Context, spec: TableModel, cluster: str | None, result: CommandR
     if counted:
         return Outcome(False, expected, counted)
     for row in chosen:
-        bad = [
-            f"{c} {row.get(c, '<no such column>')}"
-            for c, v in spec.columns.items()
-            if not column_ok(row.get(c), v, expand)
-        ]
+        problems = (column_problem(c, row.get(c), v, expand) for c, v in spec.columns.items())
+        bad = [p for p in problems if p is not None]
         if bad:
             return Outcome(False, expected, f"row {row.get('NAME', '?')}: " + ", ".join(bad))
     for column in spec.distinct:

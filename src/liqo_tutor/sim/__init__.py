@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shlex
-import shutil
 import sys
 from pathlib import Path
 
@@ -29,6 +27,8 @@ def _is_shim(path: Path) -> bool:
 
 def real_kubectl(exclude: Path | None = None) -> str | None:
     """The real kubectl: PATH (minus `exclude` and any playground shim), else next to sys.executable."""
+    from shutil import which  # here: the simulated tools import this package, and rarely need it
+
     skip = exclude.resolve() if exclude is not None else None
     dirs = [d for d in os.environ.get("PATH", "").split(os.pathsep) if d]
     dirs.append(str(Path(sys.executable).parent))
@@ -38,7 +38,7 @@ def real_kubectl(exclude: Path | None = None) -> str | None:
                 continue
         except OSError:
             continue
-        found = shutil.which("kubectl", path=d)
+        found = which("kubectl", path=d)
         if found and not _is_shim(Path(found)):
             return found
     return None
@@ -57,7 +57,8 @@ def _write_if_changed(path: Path, text: str) -> None:
 
 
 def _shim(simdir: Path, name: str) -> str:
-    q = shlex.quote
+    from shlex import quote as q
+
     return (
         "#!/bin/sh\n"
         f"{MARKER}\n"
@@ -68,7 +69,8 @@ def _shim(simdir: Path, name: str) -> str:
 
 
 def _kubectl_shim(simdir: Path, real: str | None) -> str:
-    q = shlex.quote
+    from shlex import quote as q
+
     head = (
         "#!/bin/sh\n"
         f"{MARKER}\n"

@@ -73,6 +73,7 @@ class _Target:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # head and body are two writes: no 40 ms delayed-ACK stall between them
     server: _Server
     _pending: tuple[int, Any] | None = None
     _raw: bytes | None = None

@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from liqo_tutor.sim.store import ClusterSpec
+from liqo_tutor.sim import minihttp
+
+if TYPE_CHECKING:  # the tools that call the daemon do not load the store (nor subprocess)
+    import subprocess
+
+    from liqo_tutor.sim.store import ClusterSpec
 
 __all__ = ["Control", "ControlError", "DaemonError", "connect", "ensure_daemon", "pid_alive", "stop"]
 
@@ -76,20 +78,21 @@ class Control:
 
     def _call(self, method: str, path: str, body: Any = None, timeout: float = 30.0) -> Any:
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json"} if data is not None else None
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - loopback only
-                return json.loads(resp.read() or b"null")
-        except urllib.error.HTTPError as exc:
-            try:
-                payload = json.loads(exc.read() or b"{}")
-            except ValueError:
-                payload = {}
-            message, reason = str(payload.get("error", exc.reason)), str(payload.get("reason", ""))
-            raise ControlError(exc.code, message, reason) from None
+            resp = minihttp.request(f"http://127.0.0.1:{self.port}", method, path, data, headers, timeout)
+            if 200 <= resp.status < 300:
+                return json.loads(resp.body or b"null")
         except (OSError, ValueError) as exc:
             raise DaemonError(f"playground daemon on port {self.port} does not answer: {exc}") from None
+        try:
+            payload = json.loads(resp.body or b"{}")
+        except ValueError:
+            payload = {}
+        if not isinstance(payload, dict):
+            payload = {}
+        message, reason = str(payload.get("error", resp.reason)), str(payload.get("reason", ""))
+        raise ControlError(resp.status, message, reason)
 
     def health(self, timeout: float = 2.0) -> dict[str, Any]:
         result: dict[str, Any] = self._call("GET", "/health", timeout=timeout)
@@ -163,6 +166,8 @@ def ensure_daemon(simdir: Path, timeout: float = START_TIMEOUT) -> Control:
     if found is not None:
         return found
     simdir.mkdir(parents=True, exist_ok=True)
+    import subprocess
+
     with (simdir / "daemon.log").open("ab") as logfile:
         proc = subprocess.Popen(
             [sys.executable, "-m", "liqo_tutor.sim.daemon", "--dir", str(simdir)],
@@ -238,6 +243,8 @@ def stop(simdir: Path, timeout: float = 5.0) -> None:
                 continue
             _wait_gone(pid, 2.0)
     for proc in list(_SPAWNED):
+        import subprocess  # loaded already: this process spawned `proc`
+
         try:
             proc.wait(timeout=0.5)
         except subprocess.TimeoutExpired:

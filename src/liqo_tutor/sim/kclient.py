@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import os
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
+from liqo_tutor.sim import minihttp
 
 __all__ = [
     "ApiError",
@@ -113,6 +111,8 @@ class Target:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
+    import yaml  # only here: a tool that never reads a kubeconfig does not pay for it
+
     data = yaml.safe_load(path.read_text()) or {}
     if not isinstance(data, dict):
         raise KubeConfigError(f'error loading config file "{path}": not a kubeconfig')
@@ -196,39 +196,33 @@ class KubeClient:
         query: dict[str, str] | None = None,
         content_type: str = "application/json",
     ) -> Obj:
-        url = self.target.server + path
         if query:
-            url += "?" + urllib.parse.urlencode(query)
+            path += "?" + urllib.parse.urlencode(query)
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(url, data=data, method=method)
-        req.add_header("Accept", "application/json")
-        req.add_header("User-Agent", "liqoctl/simulated")
+        headers = {"Accept": "application/json", "User-Agent": "liqoctl/simulated"}
         if data is not None:
-            req.add_header("Content-Type", content_type)
+            headers["Content-Type"] = content_type
         if self.target.token:
-            req.add_header("Authorization", f"Bearer {self.target.token}")
+            headers["Authorization"] = f"Bearer {self.target.token}"
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                raw = resp.read()
-        except urllib.error.HTTPError as exc:
-            raw = exc.read()
+            resp = minihttp.request(self.target.server, method, path, data, headers, self.timeout)
+        except OSError as exc:
+            url = self.target.server + path
+            host = url.split("://", 1)[-1].split("/", 1)[0]
+            detail = "connect: connection refused" if isinstance(exc, ConnectionRefusedError) else str(exc)
+            raise ApiError(0, "ConnectionError", f'Get "{url}": dial tcp {host}: {detail}') from None
+        raw = resp.body
+        if not 200 <= resp.status < 300:
             try:
                 status = json.loads(raw)
             except ValueError:
                 status = {}
             message = status.get("message") if isinstance(status, dict) else None
             raise ApiError(
-                exc.code,
+                resp.status,
                 str(status.get("reason", "")) if isinstance(status, dict) else "",
-                str(message or f"the server responded with status {exc.code}"),
-            ) from None
-        except (urllib.error.URLError, OSError) as exc:
-            host = urllib.parse.urlsplit(url).netloc
-            reason = getattr(exc, "reason", exc)
-            detail = (
-                "connect: connection refused" if isinstance(reason, ConnectionRefusedError) else str(reason)
+                str(message or f"the server responded with status {resp.status}"),
             )
-            raise ApiError(0, "ConnectionError", f'Get "{url}": dial tcp {host}: {detail}') from None
         return json.loads(raw) if raw else {}
 
     # ---- typed helpers -------------------------------------------------------------------

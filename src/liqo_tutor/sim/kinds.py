@@ -56,8 +56,8 @@ def human_duration(seconds: float) -> str:
 def since(timestamp: str | None) -> str:
     if not timestamp:
         return "<unknown>"
-    try:
-        return human_duration(time.time() - parse_iso(timestamp))
+    try:  # a MicroTime (events.k8s.io eventTime) counts to the second
+        return human_duration(time.time() - parse_iso(timestamp.split(".", 1)[0].rstrip("Z") + "Z"))
     except ValueError:
         return "<unknown>"
 
@@ -348,20 +348,10 @@ def _sa_row(sa: Obj) -> list[Any]:
     return [_name(sa), len(sa.get("secrets") or []), _age(sa)]
 
 
-def _seconds(stamp: str | None) -> str | None:
-    """A MicroTime (events.k8s.io eventTime) cut to the seconds `since` reads."""
-    return stamp.split(".", 1)[0] + "Z" if stamp and "." in stamp else stamp
-
-
 def _event_row(ev: Obj) -> list[Any]:
-    series_last = (ev.get("series") or {}).get("lastObservedTime")
-    last = _seconds(
-        series_last
-        or ev.get("lastTimestamp")
-        or ev.get("eventTime")
-        or ev.get("metadata", {}).get("creationTimestamp")
-    )
-    first_seen = _seconds(ev.get("firstTimestamp") or ev.get("eventTime")) or last
+    series = ev.get("series") or {}
+    first_seen = ev.get("firstTimestamp") or ev.get("eventTime") or ev["metadata"].get("creationTimestamp")
+    last = series.get("lastObservedTime") or ev.get("lastTimestamp") or first_seen
     inv = ev.get("involvedObject", {})
     src = ev.get("source", {})
     source = src.get("component") or ev.get("reportingComponent", "")
@@ -376,7 +366,7 @@ def _event_row(ev: Obj) -> list[Any]:
         source,
         ev.get("message", ""),
         since(first_seen),
-        (ev.get("series") or {}).get("count") or ev.get("count") or 1,
+        series.get("count") or ev.get("count") or 1,
         _name(ev),
     ]
 

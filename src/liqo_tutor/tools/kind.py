@@ -1,16 +1,15 @@
-"""kind: list the clusters that exist (the provider's truth)."""
+"""kind: its cluster list (the provider's truth) and the node image a cluster config pins."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
 from pathlib import Path
-
-from liqo_tutor.tools import runner
 
 _NODE_IMAGE = re.compile(r"kindest/node:(v\d+\.\d+\.\d+)")
 
-__all__ = ["get_clusters", "node_version", "parse_clusters"]
+__all__ = ["VERSION", "node_version", "parse_clusters"]
+
+VERSION = ("kind", "version")
 
 
 def parse_clusters(stdout: str) -> list[str]:
@@ -19,12 +18,6 @@ def parse_clusters(stdout: str) -> list[str]:
     Whole lines are compared: `london` must not match `london2`.
     """
     return [line.strip() for line in stdout.splitlines() if line.strip()]
-
-
-def get_clusters(
-    argv: Sequence[str], *, env: Mapping[str, str], timeout: float = 60.0, cwd: Path | None = None
-) -> list[str]:
-    return parse_clusters(runner.run(list(argv), env=env, timeout=timeout, cwd=cwd).stdout)
 
 
 def node_version(config: Path) -> str | None:

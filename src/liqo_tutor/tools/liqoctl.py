@@ -1,24 +1,16 @@
-"""liqoctl: client version and its log lines (INFO/WARN/ERRO; stdout in v0.x, stderr in v1.x)."""
+"""liqoctl: its client-version argv and its log lines (INFO/WARN/ERRO; stdout in v0.x, stderr in v1.x)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from pathlib import Path
 
-from liqo_tutor.tools import runner
+__all__ = ["CLIENT_VERSION", "last_error", "log_lines"]
 
-__all__ = ["client_version_output", "last_error", "log_lines"]
+# The client alone: never touches a cluster (doctor; the tutorials detect the line with their own command).
+CLIENT_VERSION = ("liqoctl", "version", "--client")
 
 _ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _LOG_RE = re.compile(r"^(INFO|WARN|ERRO)[: ]\s*(.*)$")
-
-
-def client_version_output(
-    argv: list[str], *, env: Mapping[str, str], timeout: float = 30.0, cwd: Path | None = None
-) -> str:
-    """stdout of the detection command (`liqoctl version --client` never touches a cluster)."""
-    return runner.run(argv, env=env, timeout=timeout, cwd=cwd).stdout
 
 
 def log_lines(text: str) -> list[tuple[str, str]]:

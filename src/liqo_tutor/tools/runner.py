@@ -2,8 +2,9 @@
 
 Every child gets an explicit environment, no TTY, stdin that is never the terminal, its own process
 group (so Ctrl-C reaches us, and we stop children in order: SIGTERM, grace, SIGKILL), and a timeout.
-Results keep the raw output (the engine parses it); the listener and the transcript only ever see
-redacted copies.
+Results keep the raw output (the engine parses it); the caller's `on_event` callback only ever sees
+redacted copies. Nothing here tells anyone else: shell.py (ClusterShell) is the way the core runs a
+command and has its observer told.
 """
 
 from __future__ import annotations
@@ -18,36 +19,28 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from liqo_tutor import secrets as _secrets
 from liqo_tutor.constants import KILL_GRACE
 from liqo_tutor.errors import Interrupted, LiqoTutorError, ToolFailed, ToolGarbled, ToolNotFound, ToolTimeout
 from liqo_tutor.results import CommandResult
 
-if TYPE_CHECKING:
-    from liqo_tutor.transcript import Transcript
-
 __all__ = [
     "Cancelled",
-    "Listener",
+    "OnEvent",
     "cancel_scope",
     "cancelled",
     "display_of",
-    "is_quiet",
-    "quiet",
     "reset",
     "run",
-    "set_listener",
-    "set_transcript",
     "terminate_all",
 ]
 
-Listener = Callable[[str, "CommandResult | None"], None]
+# `on_event(display, None)` before the command starts and `on_event(display, result)` after (redacted).
+OnEvent = Callable[[str, "CommandResult | None"], None]
 
 _lock = threading.Lock()
-_listener: Listener | None = None
-_transcript: Transcript | None = None
 _live: dict[int, _Child] = {}
 _stopping = threading.Event()
 # A thread may run its commands under a cancel event (see cancel_scope): when it is set, that thread's
@@ -101,39 +94,6 @@ class _Child:
             if time.monotonic() >= kill_at:
                 self.signal(signal.SIGKILL)
                 kill_at = float("inf")
-
-
-def set_listener(fn: Listener | None) -> None:
-    """`fn(display, None)` before each command starts and `fn(display, result)` after (redacted)."""
-    global _listener
-    with _lock:
-        _listener = fn
-
-
-def set_transcript(path: Path | None) -> None:
-    """Append every finished command to the JSON-lines file `path` (masked); None stops recording."""
-    global _transcript
-    from liqo_tutor.transcript import Transcript
-
-    with _lock:
-        _transcript = Transcript(path) if path is not None else None
-
-
-@contextlib.contextmanager
-def quiet() -> Iterator[None]:
-    """Commands this thread runs inside the block are plumbing (polls, log reads, clean-ups): the
-    listener can tell with `is_quiet()` and leave them off the screen; the transcript records them."""
-    before = getattr(_scope, "quiet", False)
-    _scope.quiet = True
-    try:
-        yield
-    finally:
-        _scope.quiet = before
-
-
-def is_quiet() -> bool:
-    """True inside a `quiet()` block of this thread."""
-    return bool(getattr(_scope, "quiet", False))
 
 
 class Cancelled(LiqoTutorError):
@@ -202,21 +162,17 @@ def _relative(arg: str, prefix: str) -> str:
     return arg
 
 
-def _notify(display: str, result: CommandResult | None) -> None:
-    with _lock:
-        listener = _listener
-        transcript = _transcript
+def _notify(on_event: OnEvent | None, display: str, result: CommandResult | None) -> None:
+    if on_event is None:
+        return
     if result is not None:
-        if transcript is not None:
-            transcript.append(result)
         result = dataclasses.replace(
             result,
             argv=tuple(_secrets.redact_argv(result.argv)),
             stdout=_secrets.redact(result.stdout),
             stderr=_secrets.redact(result.stderr),
         )
-    if listener is not None:
-        listener(display, result)
+    on_event(display, result)
 
 
 def run(
@@ -230,8 +186,9 @@ def run(
     cwd: Path | None = None,
     secrets: Collection[str] = (),
     grace: float | None = None,
+    on_event: OnEvent | None = None,
 ) -> CommandResult:
-    """Run `argv` to completion and return its result.
+    """Run `argv` to completion and return its result; `on_event` hears of its start and end.
 
     Raises ToolNotFound (program not on env's PATH), ToolFailed (exit code not in `ok_codes`),
     ToolTimeout (ran past `timeout`: SIGTERM, then SIGKILL after `grace`), Interrupted (stopped by
@@ -258,52 +215,63 @@ def run(
 
     import sh  # lazy: keeps `liqo-tutor --help` fast
 
-    _notify(display, None)
+    _notify(on_event, display, None)
     started = time.time()
     t0 = time.monotonic()
-    child: _Child | None = None
     try:
-        proc: Any = sh.Command(program)(
-            *args[1:],
-            _bg=True,
-            _bg_exc=False,
-            _tty_in=False,
-            _tty_out=False,
-            _env=dict(env),
-            _in=stdin if stdin is not None else "",  # never the terminal: prompts read EOF
-            _cwd=os.fspath(cwd) if cwd is not None else None,
-            _ok_code=list(range(256)),
-            _new_group=True,
-            _out_bufsize=_BUFSIZE,
-            _err_bufsize=_BUFSIZE,
-        )
+        proc = _spawn(sh, program, args, env, stdin, cwd)
     except Exception as exc:  # exec failed after `which` found it (bad interpreter, missing cwd...)
         result = CommandResult(tuple(args), 127, "", f"{args[0]}: {exc}", started, time.monotonic() - t0,
                                display, cluster)
-        _notify(display, result)
+        _notify(on_event, display, result)
         raise ToolFailed(result) from None
-
     child = _Child(proc.process.pid)
+    _wait(proc, sh, child, t0 + timeout, cancel, grace)
+    result = _result(proc, args, started, time.monotonic() - t0, display, cluster)
+    _notify(on_event, display, result)
+    _raise_for(result, child, proc, ok_codes, timeout)
+    return result
+
+
+def _spawn(sh: Any, program: str, args: list[str], env: Mapping[str, str], stdin: str | None,
+           cwd: Path | None) -> Any:
+    """Start the child in its own process group, in the background, never on the terminal."""
+    return sh.Command(program)(
+        *args[1:],
+        _bg=True,
+        _bg_exc=False,
+        _tty_in=False,
+        _tty_out=False,
+        _env=dict(env),
+        _in=stdin if stdin is not None else "",  # never the terminal: prompts read EOF
+        _cwd=os.fspath(cwd) if cwd is not None else None,
+        _ok_code=list(range(256)),
+        _new_group=True,
+        _out_bufsize=_BUFSIZE,
+        _err_bufsize=_BUFSIZE,
+    )
+
+
+def _wait(proc: Any, sh: Any, child: _Child, deadline: float, cancel: threading.Event | None,
+          grace: float) -> None:
+    """Until the child ends; stopped (and marked why) on terminate_all, its cancel scope, the deadline."""
     with _lock:
         _live[child.pid] = child
     threading.Thread(target=_reap, args=(proc, sh, child), name=f"reap-{child.pid}", daemon=True).start()
     try:
         try:
-            deadline = t0 + timeout
             while not child.wait(deadline):
                 if _stopping.is_set():
                     # terminate_all ran while this child was being started: it missed it.
                     child.interrupted = True
-                    child.stop(grace)
-                    break
-                if cancel is not None and cancel.is_set():
+                elif cancel is not None and cancel.is_set():
                     child.cancelled = True
-                    child.stop(grace)
-                    break
-                if time.monotonic() >= deadline:
+                elif time.monotonic() >= deadline:
                     child.timed_out = True
-                    child.stop(grace)
-                    break
+                else:
+                    continue
+                child.stop(grace)
+                break
         except KeyboardInterrupt:
             child.interrupted = True
             child.stop(grace)  # a second Ctrl-C here propagates at once
@@ -311,23 +279,25 @@ def run(
     finally:
         with _lock:
             _live.pop(child.pid, None)
-    result = _result(proc, args, started, time.monotonic() - t0, display, cluster)
-    _notify(display, result)
 
+
+def _raise_for(result: CommandResult, child: _Child, proc: Any, ok_codes: Collection[int],
+               timeout: float) -> None:
+    """The error a finished child's result means, if any."""
     if child.cancelled:
-        raise Cancelled(f"cancelled: {display}")
+        raise Cancelled(f"cancelled: {result.display}")
     if child.timed_out:
         raise ToolTimeout(result, timeout, hint="rerun it by hand to see where it waits; --timeout-scale")
     if result.exit_code not in ok_codes and (child.interrupted or _stopping.is_set()):
-        raise Interrupted(f"stopped: {display}", hint="resume with `liqo-tutor run`")
+        raise Interrupted(f"stopped: {result.display}", hint="resume with `liqo-tutor run`")
     if result.exit_code not in ok_codes:
         raise ToolFailed(result)
     garbled = _garbled(proc)
     if garbled is not None:
         raise ToolGarbled(
-            result, stream=garbled, hint=f"is `{args[0]}` on PATH the real tool? rerun the command by hand"
+            result, stream=garbled,
+            hint=f"is `{result.argv[0]}` on PATH the real tool? rerun the command by hand",
         )
-    return result
 
 
 def _garbled(proc: Any) -> str | None:

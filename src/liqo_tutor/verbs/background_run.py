@@ -77,11 +77,11 @@ def run_background(
     display = ctx.display(argv, cluster) + " &"
     pattern = _ready_pattern(ctx, ready, cluster)
     t0, started = time.monotonic(), time.time()
-    ctx.reporter.command_started(display, cluster)
+    ctx.shell.announce(display, cluster)
     proc = ctx.spawn(argv, cluster=cluster)
     ok = proc.wait_ready(pattern, ctx.scaled(action.timeout))
     code = proc.exit_code()
-    ctx.reporter.command_finished(
+    ctx.shell.announce_finished(
         CommandResult(
             argv=tuple(secrets.redact_argv(proc.argv)),
             exit_code=0 if ok else (code if code not in (None, 0) else 1),

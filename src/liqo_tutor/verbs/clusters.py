@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from liqo_tutor.timeouts import default_timeout_argv
 from liqo_tutor.tools import kind as kind_tool
 
 if TYPE_CHECKING:
@@ -11,13 +12,10 @@ if TYPE_CHECKING:
 
 __all__ = ["delete_existing", "existing_clusters"]
 
-# kind get clusters / kind delete cluster: local and quick (timeouts.py: "kind" -> 1 minute).
-_LIST_TIMEOUT = 60.0
-
 
 def existing_clusters(ctx: Context) -> list[str]:
     argv = ctx.argv(ctx.tutorial.provider.list, None)
-    result = ctx.run(argv, cluster=None, timeout=ctx.scaled(_LIST_TIMEOUT), quiet=True)
+    result = ctx.run(argv, cluster=None, timeout=ctx.scaled(default_timeout_argv(argv)), quiet=True)
     return kind_tool.parse_clusters(result.stdout)
 
 

@@ -29,7 +29,7 @@ from liqo_tutor.patterns import (
     pattern_shape,
 )
 from liqo_tutor.plan_types import PlanCommand
-from liqo_tutor.timeouts import default_timeout
+from liqo_tutor.timeouts import default_timeout, default_timeout_argv
 from liqo_tutor.verbs.base import ActionModel, Verb
 from liqo_tutor.verbs.registry import register
 from liqo_tutor.verbs.retry import with_retries
@@ -39,9 +39,6 @@ if TYPE_CHECKING:
     from liqo_tutor.tutorial import Action
 
 __all__ = ["GeneratedCommandModel", "GeneratedCommandVerb"]
-
-# The generating command (e.g. `liqoctl generate peer-command`) reads a few objects.
-_GENERATE_TIMEOUT = 120.0
 
 
 class GeneratedCommandModel(ActionModel):
@@ -102,7 +99,8 @@ class GeneratedCommandVerb(Verb[GeneratedCommandModel]):
 
         gen_argv = ctx.argv(spec.generated_command, spec.source)
         try:
-            gen = ctx.run(gen_argv, cluster=spec.source, timeout=ctx.scaled(_GENERATE_TIMEOUT))
+            # The generator (`liqoctl generate peer-command`): its default of timeouts.py.
+            gen = ctx.run(gen_argv, cluster=spec.source, timeout=ctx.scaled(default_timeout_argv(gen_argv)))
         except ToolFailed as exc:
             # v0.x liqoctl prints its errors on stdout: check the exit code before trusting the text.
             # A secret in that text is registered, and the error (message, result) rebuilt without it.

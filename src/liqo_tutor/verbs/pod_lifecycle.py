@@ -5,16 +5,15 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Protocol
 
+from liqo_tutor import timeouts
 from liqo_tutor.errors import LiqoTutorError
+from liqo_tutor.tools import kubectl
 
 if TYPE_CHECKING:
     from liqo_tutor.context import Context
     from liqo_tutor.tutorial import Action
 
 __all__ = ["pod_lifecycle"]
-
-# One call answers both "has it finished?" and "with which exit code?".
-_PHASE_EXIT = "jsonpath={.status.phase} {.status.containerStatuses[0].state.terminated.exitCode}"
 
 
 class _PodSpec(Protocol):
@@ -34,23 +33,12 @@ def pod_lifecycle(
     command = ctx.argv(spec.run_pod, cluster, extra={"pod": pod})
     deadline = time.monotonic() + ctx.scaled(action.timeout)
     # Each kubectl call gets at most a minute, and never more than the whole action.
-    call_timeout = ctx.scaled(min(60.0, action.timeout))
+    call_timeout = ctx.scaled(min(timeouts.POD_CALL, action.timeout))
     # Recorded before creating: a pod left by an interruption is deleted by teardown.
     ctx.state.add_pod(cluster, ns, pod)
     try:
         ctx.run(
-            [
-                "kubectl",
-                "run",
-                pod,
-                "-n",
-                ns,
-                "--restart=Never",
-                f"--image={image}",
-                "--command",
-                "--",
-                *command,
-            ],
+            kubectl.run_pod_create(pod, ns, image, command),
             cluster=cluster,
             timeout=call_timeout,
         )
@@ -62,7 +50,7 @@ def pod_lifecycle(
                 f"(phase {phase or 'unknown'})",
                 hint=action.hint or f"is the image {image} pullable from {cluster}'s nodes?",
             )
-        logs = ctx.run(["kubectl", "logs", pod, "-n", ns], cluster=cluster, timeout=call_timeout).stdout
+        logs = ctx.run(kubectl.pod_logs(pod, ns), cluster=cluster, timeout=call_timeout).stdout
         code = code.strip()
         seen["logs"] = logs
         if spec.save:
@@ -77,7 +65,7 @@ def pod_lifecycle(
     finally:
         try:
             ctx.run(
-                ["kubectl", "delete", "pod", pod, "-n", ns, "--ignore-not-found", "--wait=false"],
+                kubectl.delete_pod(pod, ns),
                 cluster=cluster,
                 timeout=call_timeout,
             )
@@ -100,24 +88,14 @@ def _await_pod(
         remaining = deadline - time.monotonic()
         wait = max(1, min(budget, int(remaining)))
         res = ctx.run(
-            [
-                "kubectl",
-                "wait",
-                f"pod/{pod}",
-                "-n",
-                ns,
-                "--for=jsonpath={.status.phase}=Succeeded",
-                f"--timeout={wait}s",
-            ],
+            kubectl.wait_pod_succeeded(pod, ns, wait),
             cluster=cluster,
             timeout=wait + call_timeout,
             ok_codes=range(256),
         )
         if res.exit_code == 0:
             return "Succeeded", "0"  # Succeeded: every container ended with exit code 0
-        res = ctx.run(
-            ["kubectl", "get", "pod", pod, "-n", ns, "-o", _PHASE_EXIT], cluster=cluster, timeout=call_timeout
-        )
+        res = ctx.run(kubectl.pod_phase_exit(pod, ns), cluster=cluster, timeout=call_timeout)
         phase, _, code = res.stdout.strip().partition(" ")
         if phase in ("Succeeded", "Failed") or time.monotonic() >= deadline:
             return phase, code

@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from liqo_tutor import secrets
+from liqo_tutor import secrets, timeouts
 from liqo_tutor.kinds import Refs, Scope
 from liqo_tutor.plan_types import PlanCommand
 from liqo_tutor.results import CommandResult
 from liqo_tutor.timeouts import RUN_POD_TIMEOUT
+from liqo_tutor.tools import kubectl
 from liqo_tutor.verbs.base import ActionModel, Verb
 from liqo_tutor.verbs.pod_lifecycle import pod_lifecycle
 from liqo_tutor.verbs.registry import register
@@ -49,26 +50,14 @@ class RunPodModel(ActionModel):
 
 
 def pod_command(ctx: Context, spec: RunPodModel, cluster: str | None, pod: str) -> list[str]:
-    """The one-liner a person types for what run-pod does (without `--kubeconfig`)."""
+    """The one-liner a person types for what run-pod does (without `--kubeconfig`); with `stdin`, the
+    container's command is given as such (`--command`), as it is then run exactly so."""
     ns = ctx.text(spec.namespace, cluster)
     image = ctx.text(spec.image, cluster)
-    command = ctx.argv(spec.run_pod, cluster, extra={"pod": pod})
-    where = [] if ns == "default" else ["-n", ns]
-    interactive = ["--command"] if spec.stdin is not None else []
-    return [
-        "kubectl",
-        "run",
-        pod,
-        *where,
-        "--rm",
-        "-i",
-        "--restart=Never",
-        "--image",
-        image,
-        *interactive,
-        "--",
-        *command,
-    ]
+    argv = kubectl.run_pod_shown(pod, ns, image, ctx.argv(spec.run_pod, cluster, extra={"pod": pod}))
+    if spec.stdin is not None:
+        argv.insert(argv.index("--"), "--command")
+    return argv
 
 
 class RunPodVerb(Verb[RunPodModel]):
@@ -130,9 +119,9 @@ class RunPodVerb(Verb[RunPodModel]):
             )
         finally:
             ctx.run(
-                ["kubectl", "delete", "pod", pod, "-n", ns, "--ignore-not-found", "--wait=false"],
+                kubectl.delete_pod(pod, ns),
                 cluster=cluster,
-                timeout=ctx.scaled(min(60.0, action.timeout)),
+                timeout=ctx.scaled(min(timeouts.POD_CALL, action.timeout)),
                 ok_codes=range(256),
                 quiet=True,
             )
@@ -149,7 +138,7 @@ class RunPodVerb(Verb[RunPodModel]):
         shown = ctx.with_kubeconfig(pod_command(ctx, spec, cluster, pod), cluster)
         display = ctx.display(pod_command(ctx, spec, cluster, pod), cluster)
         t0, started = time.monotonic(), time.time()
-        ctx.reporter.command_started(display, cluster)
+        ctx.shell.announce(display, cluster)
         seen: dict[str, str] = {}
         ended = False
         try:
@@ -158,7 +147,7 @@ class RunPodVerb(Verb[RunPodModel]):
             ended = True
         finally:
             code = seen.get("code", "")
-            ctx.reporter.command_finished(
+            ctx.shell.announce_finished(
                 CommandResult(
                     argv=tuple(shown),
                     # The pod's exit code, as `kubectl run -i` returns it; 1 if it never ended or we stopped.

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 from liqo_tutor.sim.store import ApiError, World
 
 if TYPE_CHECKING:
-    from liqo_tutor.sim.liqo.controllers import Info, LiqoController
+    from liqo_tutor.sim.liqo.controllers import LiqoController
+    from liqo_tutor.sim.liqo.objects import Info
 
 __all__ = ["Ipam"]
 

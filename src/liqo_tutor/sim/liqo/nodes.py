@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 from liqo_tutor.sim.store import World, now_iso
 
 if TYPE_CHECKING:
-    from liqo_tutor.sim.liqo.controllers import Info, LiqoController
+    from liqo_tutor.sim.liqo.controllers import LiqoController
+    from liqo_tutor.sim.liqo.objects import Info
 
 __all__ = ["virtual_nodes"]
 
@@ -121,7 +122,7 @@ def _v0_offer_quota(r: Info) -> dict[str, str]:
 
 def _v0_desired(ctl: LiqoController, infos: dict[str, Info], x: Info) -> tuple[dict[str, Obj], bool]:
     """node name -> {rid, labels, quota}; ResourceOffers kept in the tenant namespaces."""
-    from liqo_tutor.sim.liqo.controllers import _create, _list
+    from liqo_tutor.sim.liqo.objects import _create, _list
 
     want: dict[str, Obj] = {}
     changed = False
@@ -180,7 +181,7 @@ def _v1_virtual_node_spec(rs: Obj, pid: str) -> Obj:
 
 
 def _v1_desired(x: Info) -> tuple[dict[str, Obj], bool]:
-    from liqo_tutor.sim.liqo.controllers import _create, _get, _list
+    from liqo_tutor.sim.liqo.objects import _create, _get, _list
 
     changed = False
     for rs in _list(x.cluster, RS):

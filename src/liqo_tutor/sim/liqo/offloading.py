@@ -20,7 +20,8 @@ from liqo_tutor.sim.helpers import node_selector_terms_match
 from liqo_tutor.sim.store import World
 
 if TYPE_CHECKING:
-    from liqo_tutor.sim.liqo.controllers import Info, LiqoController
+    from liqo_tutor.sim.liqo.controllers import LiqoController
+    from liqo_tutor.sim.liqo.objects import Info
 
 __all__ = ["matches", "offloading", "peers"]
 
@@ -72,7 +73,7 @@ def peers(ctl: LiqoController, infos: dict[str, Info], o: Info) -> list[tuple[In
 
 
 def _conditions(prev: list[Obj] | None, required: bool, phase: str) -> list[Obj]:
-    from liqo_tutor.sim.liqo.controllers import _merge_conditions
+    from liqo_tutor.sim.liqo.objects import _merge_conditions
 
     status, reason, message = _REQUIRED[required]
     new = [{"type": "OffloadingRequired", "status": status, "reason": reason, "message": message}]
@@ -192,7 +193,7 @@ def _finalizers(
 
 def offloading(ctl: LiqoController, world: World, infos: dict[str, Info], now: float) -> bool:
     """Every NamespaceOffloading of every cluster, then the remote namespaces nobody wants any more."""
-    from liqo_tutor.sim.liqo.controllers import _list
+    from liqo_tutor.sim.liqo.objects import _list
 
     changed = False
     wanted_remote: dict[str, set[tuple[str, str]]] = {}  # remote cluster -> {(remote ns, origin id)}

@@ -28,7 +28,8 @@ from liqo_tutor.sim.liqo.ipam_tree import replay
 from liqo_tutor.sim.store import ApiError, Cluster, PodRef, World, now_iso
 
 if TYPE_CHECKING:
-    from liqo_tutor.sim.liqo.controllers import Info, LiqoController
+    from liqo_tutor.sim.liqo.controllers import LiqoController
+    from liqo_tutor.sim.liqo.objects import Info
 
 __all__ = ["VirtualKubelet", "remote_pod_network"]
 

@@ -19,7 +19,8 @@ from liqo_tutor.sim.helpers import owner_ref
 from liqo_tutor.sim.store import ApiError, Cluster, World
 
 if TYPE_CHECKING:
-    from liqo_tutor.sim.liqo.controllers import Info, LiqoController
+    from liqo_tutor.sim.liqo.controllers import LiqoController
+    from liqo_tutor.sim.liqo.objects import Info
 
 __all__ = ["LiqoWorkloads"]
 

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from liqo_tutor.sim import faults
 from liqo_tutor.sim.tools.common import err, simdir
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 __all__ = ["main"]
+
+# Only what NAME needs is imported (each simulated tool is a process start on the playground's critical
+# path): fault rules when LIQO_TUTOR_SIM_FAULTS is set, one tool's module, the traceback machinery
+# only for a simulator bug.
+FAULTS_ENV = "LIQO_TUTOR_SIM_FAULTS"  # = faults.ENV (a test pins them equal)
 
 TOOLS = ("kind", "liqoctl", "docker", "helm", "kubectl", "wake")
 
@@ -48,11 +54,13 @@ def _exec_kubectl(args: list[str]) -> int:
     return 127  # not reached
 
 
-def _internal_error(name: str, exc: BaseException) -> int:
+def _internal_error(name: str, args: list[str], exc: BaseException) -> int:
     """A simulator bug: the tool's own error shape, the traceback in <simdir>/tools.log."""
+    import traceback
+
     try:
         with (simdir() / "tools.log").open("a") as fh:
-            fh.write(f"--- {name} {sys.argv[2:]!r}\n{traceback.format_exc()}")
+            fh.write(f"--- {name} {args!r}\n{traceback.format_exc()}")
     except OSError:
         pass
     text = f"internal error of the simulated {name}: {exc!r} (details in the playground's tools.log)"
@@ -62,6 +70,21 @@ def _internal_error(name: str, exc: BaseException) -> int:
     return 1
 
 
+def _faults(name: str, rest: list[str]) -> int | None:
+    """The exit code of an injected fault for this call, or None to run the tool."""
+    text = os.environ.get(FAULTS_ENV, "")
+    if not text.strip():
+        return None
+    from liqo_tutor.sim import faults
+
+    try:
+        rules = faults.parse(text)
+    except faults.FaultSyntaxError as exc:
+        err(f"liqo-tutor playground: {exc}\n")
+        return 2
+    return faults.inject(name, rest, rules, simdir()) if rules else None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args or args[0] not in TOOLS:
@@ -69,12 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     name, rest = args[0], args[1:]
     try:
-        rules = faults.parse(os.environ.get(faults.ENV, ""))
-    except faults.FaultSyntaxError as exc:
-        err(f"liqo-tutor playground: {exc}\n")
-        return 2
-    try:
-        code = faults.inject(name, rest, rules, simdir()) if rules else None
+        code = _faults(name, rest)
         if code is not None:
             return code
         if name == "kubectl":
@@ -90,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 1
     except Exception as exc:  # noqa: BLE001 - never a traceback on the user's terminal
-        return _internal_error(name, exc)
+        return _internal_error(name, rest, exc)
 
 
 if __name__ == "__main__":

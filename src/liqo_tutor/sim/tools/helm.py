@@ -435,7 +435,16 @@ def cmd_status(args: list[str], flags: dict[str, list[str]]) -> int:
     history = hr.releases(kc, namespace, args[0])
     if not history:
         raise hr.HelmError("release: not found")
-    out(_status_text(history[-1].data))
+    release = history[-1].data
+    fmt = _one(flags, "--output", "table")
+    if fmt == "json":  # status.go: the release object itself, encoded
+        out(json.dumps(release, separators=(",", ":")) + "\n")
+    elif fmt == "yaml":
+        out(yaml.safe_dump(release, sort_keys=False))
+    elif fmt == "table":
+        out(_status_text(release))
+    else:  # pkg/cli/output: ParseFormat
+        raise hr.HelmError("invalid format type")
     return 0
 
 

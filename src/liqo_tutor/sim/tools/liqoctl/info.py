@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from liqo_tutor.sim.kclient import ApiError, KubeClient, Res, builtin
-from liqo_tutor.sim.tools.liqoctl_boxes import CHECK, CROSS, Section, box
+from liqo_tutor.sim.tools.liqoctl.boxes import CHECK, CROSS, Section, box
+from liqo_tutor.sim.tools.liqoctl.common import client
 
 if TYPE_CHECKING:
-    from liqo_tutor.sim.tools.liqoctl import Ctx
+    from liqo_tutor.sim.tools.liqoctl.cli import Ctx
 
 __all__ = ["cmd_info", "cmd_info_peer"]
 
@@ -170,8 +171,6 @@ def _installed(ctx: Ctx, kc: KubeClient, ns: str) -> None:
 
 
 def cmd_info(ctx: Ctx) -> int:
-    from liqo_tutor.sim.tools.liqoctl import client
-
     kc = client(ctx)
     ns = str(ctx.f("namespace"))
     query = str(ctx.f("get") or "")
@@ -440,8 +439,6 @@ def _peer_boxes(cid: str, d: Obj) -> str:
 
 
 def cmd_info_peer(ctx: Ctx) -> int:
-    from liqo_tutor.sim.tools.liqoctl import client
-
     kc = client(ctx)
     ns = str(ctx.f("namespace"))
     query = str(ctx.f("get") or "")

@@ -17,10 +17,11 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from liqo_tutor.sim.kclient import ApiError, KubeClient, Res, builtin
-from liqo_tutor.sim.tools.liqoctl_boxes import CHECK, CROSS, Section, box
+from liqo_tutor.sim.tools.liqoctl.boxes import CHECK, CROSS, Section, box
+from liqo_tutor.sim.tools.liqoctl.common import client
 
 if TYPE_CHECKING:
-    from liqo_tutor.sim.tools.liqoctl import Ctx
+    from liqo_tutor.sim.tools.liqoctl.cli import Ctx
 
 __all__ = ["cmd_status", "cmd_status_peer"]
 
@@ -135,8 +136,6 @@ def _local_info(kc: KubeClient, ns: str) -> Section:
 
 
 def cmd_status(ctx: Ctx) -> int:
-    from liqo_tutor.sim.tools.liqoctl import client
-
     kc = client(ctx)
     ns = str(ctx.f("namespace"))
     try:
@@ -210,8 +209,6 @@ def _resources(section: Section, offers: list[Obj]) -> None:
 
 
 def cmd_status_peer(ctx: Ctx) -> int:
-    from liqo_tutor.sim.tools.liqoctl import client
-
     kc = client(ctx)
     ns = str(ctx.f("namespace"))
     verbose = bool(ctx.f("verbose"))
