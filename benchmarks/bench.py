@@ -14,6 +14,7 @@ the sum over steps of the busiest cluster's busy time (the union of its interval
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import shutil
@@ -108,6 +109,7 @@ def _plain_kubectl_dir() -> str | None:
     if not direct.exists():
         return None
     folder = Path(tempfile.mkdtemp(prefix="liqo-tutor-bench-kubectl-"))
+    atexit.register(shutil.rmtree, folder, True)
     (folder / "kubectl").symlink_to(direct)
     return str(folder)
 
@@ -370,21 +372,31 @@ def _timed(label: str, fn: Callable[[], Any]) -> Any:
     return fn()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3, help="runs per end-to-end figure (default 3)")
-    parser.add_argument(
-        "--scale", type=float, default=0.08, help="realistic durations are multiplied by this (default 0.08)"
-    )
-    parser.add_argument("--out", type=Path, default=REPO / "bench-results.json")
-    opts = parser.parse_args(argv)
-    if (
-        shutil.which("kubectl") is None
-        and shutil.which("kubectl", path=str(Path(sys.executable).parent)) is None
-    ):
-        raise SystemExit("bench: the real kubectl is needed (make install provides it)")
+def _realistic_pairs(runs: int, scale: float) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
+    """`runs` realistic runs and as many --sequential ones, interleaved, so that noise on the machine
+    hits both alike."""
+    par: list[dict[str, float]] = []
+    seq: list[dict[str, float]] = []
+    for i in range(runs):
+        par.append(_timed(f"realistic run {i + 1}/{runs}", lambda: realistic_run(scale, False)))
+        seq.append(_timed(f"realistic --sequential run {i + 1}/{runs}", lambda: realistic_run(scale, True)))
+    return par, seq
 
-    print("liqo-tutor bench (medians; min-max in brackets)", file=sys.stderr)
+
+def _realistic_figures(
+    par: list[dict[str, float]], seq: list[dict[str, float]]
+) -> dict[str, dict[str, float]]:
+    return {
+        "wall_ratio_critical": _figure([r["wall"] / r["critical"] for r in par]),
+        "wall_ratio_sequential": _figure([p["wall"] / s["wall"] for p, s in zip(par, seq, strict=True)]),
+        "detect_slack_s": _figure([r["slack"] for r in par if r["slack"] == r["slack"]] or [float("nan")]),
+        "realistic_wall_s": _figure([r["wall"] for r in par]),
+        "realistic_critical_path_s": _figure([r["critical"] for r in par]),
+        "sequential_wall_s": _figure([s["wall"] for s in seq]),
+    }
+
+
+def _all_figures(opts: argparse.Namespace) -> dict[str, dict[str, float]]:
     starts = _timed("startup: --help, list, show, status", lambda: startup(8))
     overhead = _timed("seam overhead", lambda: seam_overhead(200))
     kept: list[Path] = []  # the last instant run's playground: the idle figure's
@@ -395,35 +407,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"  idle playground daemon ({IDLE_WINDOW_S:g} s, alongside what follows) ...", file=sys.stderr)
     idle = _Background(lambda: idle_daemon_cpu_percent(kept[0]))
     idle.start()
-    par: list[dict[str, float]] = []
-    seq: list[dict[str, float]] = []
     try:
-        for i in range(opts.runs):  # interleaved, so that noise on the machine hits both alike
-            par.append(_timed(f"realistic run {i + 1}/{opts.runs}", lambda: realistic_run(opts.scale, False)))
-            seq.append(
-                _timed(f"realistic --sequential run {i + 1}/{opts.runs}",
-                       lambda: realistic_run(opts.scale, True))
-            )
+        par, seq = _realistic_pairs(opts.runs, opts.scale)
         idle_cpu = idle.result()
     finally:  # on a failure the measuring thread (a daemon thread) is left behind
         for work in kept:
             _discard(work)
-
-    figures: dict[str, dict[str, float]] = {
-        "wall_ratio_critical": _figure([r["wall"] / r["critical"] for r in par]),
-        "wall_ratio_sequential": _figure([p["wall"] / s["wall"] for p, s in zip(par, seq, strict=True)]),
-        "detect_slack_s": _figure([r["slack"] for r in par if r["slack"] == r["slack"]] or [float("nan")]),
+    realistic = _realistic_figures(par, seq)
+    return {
+        "wall_ratio_critical": realistic.pop("wall_ratio_critical"),
+        "wall_ratio_sequential": realistic.pop("wall_ratio_sequential"),
+        "detect_slack_s": realistic.pop("detect_slack_s"),
         "overhead_ms_per_call": _figure(overhead),
         "startup_ms": _figure(max(starts.values(), key=statistics.median)),  # the slowest command
         **{f"startup_{cmd.strip('-')}_ms": _figure(ms) for cmd, ms in starts.items()},
         "instant_run_s": _figure([i[0] for i in instant]),
         "peak_rss_mb": _figure([i[1] / 1024 for i in instant]),
-        "realistic_wall_s": _figure([r["wall"] for r in par]),
-        "realistic_critical_path_s": _figure([r["critical"] for r in par]),
-        "sequential_wall_s": _figure([s["wall"] for s in seq]),
+        **realistic,
         "tool_calls_per_run": _figure([float(i[2]) for i in instant]),
         "idle_daemon_cpu_percent": _figure([idle_cpu]),
     }
+
+
+def _print_table(figures: dict[str, dict[str, float]]) -> None:
     rows = []
     for key, fig in figures.items():
         target = TARGETS.get(key)
@@ -437,10 +443,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\n{'figure'.ljust(width)}  {'median':>9}  {'range':<19}  verdict")
     for key, med, rng, verdict in rows:
         print(f"{key.ljust(width)}  {med:>9}  {rng:<19}  {verdict}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs per end-to-end figure (default 3)")
+    parser.add_argument(
+        "--scale", type=float, default=0.08, help="realistic durations are multiplied by this (default 0.08)"
+    )
+    parser.add_argument(
+        "--only",
+        choices=("realistic",),
+        help="only these figures (realistic: the interleaved realistic and --sequential runs)",
+    )
+    parser.add_argument("--out", type=Path, default=REPO / "bench-results.json")
+    opts = parser.parse_args(argv)
+    if (
+        shutil.which("kubectl") is None
+        and shutil.which("kubectl", path=str(Path(sys.executable).parent)) is None
+    ):
+        raise SystemExit("bench: the real kubectl is needed (make install provides it)")
+
+    print("liqo-tutor bench (medians; min-max in brackets)", file=sys.stderr)
+    if opts.only == "realistic":
+        figures = _realistic_figures(*_realistic_pairs(opts.runs, opts.scale))
+    else:
+        figures = _all_figures(opts)
+    _print_table(figures)
     payload = {
         "scale": opts.scale,
         "runs": opts.runs,
         "cores": os.cpu_count(),
+        "only": opts.only or "all",
         "kubectl": "plain binary, dispatcher bypassed" if _PLAIN_KUBECTL and _PLAIN_KUBECTL[0] else "PATH",
         **{k: round(v["median"], 4) for k, v in figures.items()},
         "details": figures,

@@ -192,6 +192,8 @@ def test_virtual_nodes_carry_the_providers_labels(three: tuple[Shell, str]) -> N
         assert labels["kubernetes.io/role"] == "agent"
         assert labels["liqo.io/provider"] == "kind"
         assert labels["liqo.io/remote-cluster-id"]
+        # v1.2.0 liqoNodeProvider/utils.go, v0.10.3 reconciler.go: the provider shares its storage classes.
+        assert labels["storage.liqo.io/available"] == "true"
         assert obj["spec"]["taints"] == [
             {"key": "virtual-node.liqo.io/not-allowed", "value": "true", "effect": "NoExecute"}
         ]

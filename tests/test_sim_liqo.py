@@ -232,9 +232,25 @@ def test_v1_full_flow(playground: Playground, capsys: pytest.CaptureFixture[str]
     assert ref is not None and ref.cluster == "london" and ref.namespace == "liqo-demo"
     assert conn.ok, "a request to the reflected Service from newyork must reach london's pod"
 
-    # Uninstall is refused while peered/offloaded.
+    # Uninstall is refused while peered/offloaded: pkg/utils/preuninstall.go (errorMap.getError, one section per
+    # enabled module of the ForeignCluster, then the NamespaceOffloadings) and pkg/liqoctl/uninstall/handler.go
+    # (one hint per kind of pending work), on the log stream, no cobra `Error:` line, nothing uninstalled.
     code, _, err = liqoctl(capsys, monkeypatch, V1, "uninstall", "--skip-confirm", "--kubeconfig", lon)
-    assert code == 1 and "Pre-uninstall checks failed" in err
+    assert code == 1
+    assert err.endswith(
+        "ERRO: Pre-uninstall checks failed: you should:\n\n"
+        "disable networking for clusters:\n- newyork\n\n"
+        "disable authentication for clusters:\n- newyork\n\n"
+        "disable offloading for clusters:\n- newyork\n\n"
+        "unoffload the following namespaces:\n- liqo-demo\n\n"
+        "ERRO: You must remove all the active peerings with other clusters before uninstalling Liqo.\n"
+        "You can disable the active peerings via the 'liqoctl unpeer' command.\n"
+        "Check 'liqoctl unpeer --help' for further information.\n"
+        "ERRO: You must remove all the offloaded namespaces before uninstalling Liqo.\n"
+        "You can disable the namespace offloading 'liqoctl unoffload' command.\n"
+        "Check 'liqoctl unoffload --help' for further information.\n\n"), err
+    assert "Error:" not in err and "Uninstalling Liqo" not in err
+    assert pg.client("london").get(builtin("namespaces"), "liqo") is not None
 
     code, _, err = liqoctl(capsys, monkeypatch, V1, "unoffload", "namespace", "liqo-demo", "--skip-confirm",
                            "--kubeconfig", lon)

@@ -47,8 +47,8 @@ class RunLock:
             workdir = self.path.parent.parent
             raise Busy(
                 f"another liqo-tutor is already working in {workdir} ({holder})",
-                hint="wait for it to finish or stop it (Ctrl-C in its terminal); "
-                "`liqo-tutor status` only reads and works meanwhile",
+                hint="wait for it to finish or stop it (Ctrl-C in its terminal), or work in another "
+                "directory (--workdir DIR); `liqo-tutor status` only reads and works meanwhile",
             ) from None
         fh.seek(0)
         fh.truncate()

@@ -19,6 +19,7 @@ from liqo_tutor.sim.discovery import (
     resource_list,
     version_info,
 )
+from liqo_tutor.sim.helpers import live
 from liqo_tutor.sim.lookup import existing
 from liqo_tutor.sim.patches import apply_json_patch, merge_patch, strategic_merge
 from liqo_tutor.sim.protobuf import decode_protobuf, openapi_v2_pb
@@ -93,7 +94,10 @@ class _Handler(BaseHTTPRequestHandler):
         return cluster
 
     def _send_json(self, code: int, body: Any) -> None:
-        data = json.dumps(body).encode()
+        self._send_bytes(code, json.dumps(body).encode())
+
+    def _send_bytes(self, code: int, data: bytes) -> None:
+        """A JSON answer already encoded."""
         self.send_response(code)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -350,24 +354,27 @@ class _Handler(BaseHTTPRequestHandler):
         if q.get("watch") in ("true", "1"):
             self._watch(cluster, t, q)
             return
+        # The stored objects themselves, encoded while the lock keeps them still: no copy of each.
         with self.world.lock:
-            items = self._select(cluster, t, q)
+            items = self._select(cluster, t, q, copy=False)
             rv = str(cluster.rv)
-        if self._want_table():
-            self._send_json(200, make_table(t.kind, items, rv, q.get("includeObject", "Metadata")))
-        else:
-            self._send_json(
-                200,
-                {
+            if self._want_table():
+                body: Obj = make_table(t.kind, items, rv, q.get("includeObject", "Metadata"))
+            else:
+                body = {
                     "kind": f"{t.kind.kind}List",
                     "apiVersion": t.kind.api_version,
                     "metadata": {"resourceVersion": rv},
                     "items": items,
-                },
-            )
+                }
+            data = json.dumps(body).encode()
+        self._send_bytes(200, data)
 
-    def _select(self, cluster: Cluster, t: _Target, q: dict[str, str]) -> list[Obj]:
-        items = cluster.list(t.kind.key, t.namespace or None)
+    def _select(self, cluster: Cluster, t: _Target, q: dict[str, str], *, copy: bool = True) -> list[Obj]:
+        """The objects of `t` that the request's selectors match; `copy=False`: the stored objects
+        themselves, to be read under the world's lock and never changed."""
+        ns = t.namespace or None
+        items = cluster.list(t.kind.key, ns) if copy else live(cluster, t.kind.key, ns)
         ls, fs = q.get("labelSelector", ""), q.get("fieldSelector", "")
         return [o for o in items if self._matches(o, ls, fs)]
 

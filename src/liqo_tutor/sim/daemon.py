@@ -278,6 +278,10 @@ class Daemon:
             if self._idle_exit(mono):
                 break
             with world.cond:
+                if world.generation != seen and world.settled == world.generation:
+                    # The API server reconciled this generation before answering the write that made
+                    # it: a pass of ours would find nothing to do (and hold the lock all the same).
+                    seen, last_change, last_reconcile = world.generation, mono, mono
                 due, deadline = self._reconcile_due(seen, mono, last_reconcile, last_change)
                 if not due:
                     if world.generation != saved:
@@ -287,6 +291,10 @@ class Daemon:
                     due, _ = self._reconcile_due(seen, time.monotonic(), last_reconcile, last_change)
                 if due and world.generation != seen:
                     self._await_quiet()
+                    if world.settled == world.generation:
+                        seen, last_change = world.generation, time.monotonic()
+                        last_reconcile = last_change
+                        due, _ = self._reconcile_due(seen, last_change, last_reconcile, last_change)
                 self._poked = self._poked and not due
             if self.stop.is_set():
                 break

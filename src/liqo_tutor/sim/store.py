@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import builtins
-import copy
-import datetime as _dt
 import hashlib
 import heapq
 import ipaddress
@@ -14,6 +12,8 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from liqo_tutor.sim.store_base import clone, now_iso, parse_iso
 
 __all__ = [
     "ApiError",
@@ -26,22 +26,14 @@ __all__ = [
     "ResourceKind",
     "WatchEvent",
     "World",
+    "clone",
     "now_iso",
+    "parse_iso",
 ]
 
 Obj = dict[str, Any]
 
 _EVENT_LOG_MAX = 20000
-
-
-def now_iso(t: float | None = None) -> str:
-    """RFC 3339 UTC timestamp with second precision, as the apiserver writes metadata times."""
-    when = _dt.datetime.fromtimestamp(time.time() if t is None else t, tz=_dt.timezone.utc)
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_iso(value: str) -> float:
-    return _dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=_dt.timezone.utc).timestamp()
 
 
 class ApiError(Exception):
@@ -204,6 +196,8 @@ class Cluster:
         self.crd_kinds: dict[str, ResourceKind] = {}
         self._log: list[WatchEvent] = []
         self._log_start = self.rv  # events with rv > _log_start are retained
+        # kind_for's answers, for the crd_kinds they were found with (dropped when a CRD comes or goes)
+        self._kind_cache: dict[str, ResourceKind | None] = {}
 
     # --- kinds -------------------------------------------------------------------------------
     def kinds(self) -> list[ResourceKind]:
@@ -212,7 +206,14 @@ class Cluster:
         return list(BUILTIN_KINDS) + list(self.crd_kinds.values())
 
     def kind_for(self, key_or_plural_or_kind: str) -> ResourceKind | None:
-        want = key_or_plural_or_kind
+        try:
+            return self._kind_cache[key_or_plural_or_kind]
+        except KeyError:
+            found = self._find_kind(key_or_plural_or_kind)
+            self._kind_cache[key_or_plural_or_kind] = found
+            return found
+
+    def _find_kind(self, want: str) -> ResourceKind | None:
         kinds = self.kinds()
         for k in kinds:
             if want == k.key:
@@ -233,7 +234,7 @@ class Cluster:
     def get(self, key: str, namespace: str | None, name: str) -> Obj | None:
         kind = self._kind(key)
         found = self.objects.get(kind.key, {}).get((namespace or "" if kind.namespaced else "", name))
-        return copy.deepcopy(found) if found is not None else None
+        return clone(found) if found is not None else None
 
     def list(self, key: str, namespace: str | None = None, labels: dict[str, str] | None = None) -> list[Obj]:
         kind = self._kind(key)
@@ -245,7 +246,7 @@ class Cluster:
                 have = obj.get("metadata", {}).get("labels") or {}
                 if any(have.get(k) != v for k, v in labels.items()):
                     continue
-            out.append(copy.deepcopy(obj))
+            out.append(clone(obj))
         return out
 
     def namespace_exists(self, name: str) -> bool:
@@ -258,7 +259,7 @@ class Cluster:
 
     def _emit(self, etype: str, kind: ResourceKind, obj: Obj, old: Obj | None) -> None:
         self._log.append(
-            WatchEvent(int(obj["metadata"]["resourceVersion"]), etype, kind.key, copy.deepcopy(obj), old)
+            WatchEvent(int(obj["metadata"]["resourceVersion"]), etype, kind.key, clone(obj), old)
         )
         if len(self._log) > _EVENT_LOG_MAX:
             drop = len(self._log) - _EVENT_LOG_MAX // 2
@@ -296,7 +297,7 @@ class Cluster:
 
     def create(self, obj: Obj, *, dry_run: bool = False) -> Obj:
         kind = self._kind_of_obj(obj)
-        obj = copy.deepcopy(obj)
+        obj = clone(obj)
         obj["apiVersion"] = kind.api_version
         obj["kind"] = kind.kind
         meta = _meta(obj)
@@ -346,7 +347,7 @@ class Cluster:
         self._emit("ADDED", kind, obj, None)
         if kind.key == "customresourcedefinitions.apiextensions.k8s.io":
             self._sync_crd(obj)
-        return copy.deepcopy(obj)
+        return clone(obj)
 
     def _kind_of_obj(self, obj: Obj) -> ResourceKind:
         api_version = obj.get("apiVersion", "")
@@ -362,7 +363,7 @@ class Cluster:
 
     def update(self, obj: Obj, *, dry_run: bool = False, subresource: str = "") -> Obj:
         kind = self._kind_of_obj(obj)
-        obj = copy.deepcopy(obj)
+        obj = clone(obj)
         meta = _meta(obj)
         name = meta.get("name", "")
         namespace = meta.get("namespace", "") if kind.namespaced else ""
@@ -382,7 +383,7 @@ class Cluster:
                 {"name": name, "kind": kind.plural, **({"group": kind.group} if kind.group else {})},
             )
         if subresource == "status":
-            new = copy.deepcopy(current)
+            new = clone(current)
             if "status" in obj:
                 new["status"] = obj["status"]
             else:
@@ -391,7 +392,7 @@ class Cluster:
             new = obj
             if "status" in kind.subresources or "status" not in new:
                 if "status" in current:
-                    new["status"] = copy.deepcopy(current["status"])
+                    new["status"] = clone(current["status"])
                 else:
                     new.pop("status", None)
         nmeta = _meta(new)
@@ -411,7 +412,7 @@ class Cluster:
             generation += 1
         nmeta["generation"] = generation
         if new == current or (dry_run is False and _same_ignoring_rv(new, current)):
-            return copy.deepcopy(current)
+            return clone(current)
         if dry_run:
             return new
         nmeta["resourceVersion"] = str(self._next_rv())
@@ -419,20 +420,20 @@ class Cluster:
             del bucket[(namespace, name)]
             self._emit("DELETED", kind, new, current)
             self._after_delete(kind, new)
-            return copy.deepcopy(new)
+            return clone(new)
         bucket[(namespace, name)] = new
         self._emit("MODIFIED", kind, new, current)
         if kind.key == "customresourcedefinitions.apiextensions.k8s.io":
             self._sync_crd(new)
-        return copy.deepcopy(new)
+        return clone(new)
 
     def update_status(self, key: str, namespace: str | None, name: str, status: dict[str, Any]) -> Obj:
         kind = self._kind(key)
         current = self.objects.get(kind.key, {}).get((namespace or "" if kind.namespaced else "", name))
         if current is None:
             raise self.not_found(kind, name)
-        new = copy.deepcopy(current)
-        new["status"] = copy.deepcopy(status)
+        new = clone(current)
+        new["status"] = clone(status)
         new["metadata"].pop("resourceVersion", None)
         return self.update(new, subresource="status")
 
@@ -453,11 +454,11 @@ class Cluster:
         if current is None:
             return None
         if dry_run:
-            return copy.deepcopy(current)
+            return clone(current)
         meta = current["metadata"]
         if meta.get("finalizers") or _ns_finalizers(kind, current):
             if not meta.get("deletionTimestamp"):
-                new = copy.deepcopy(current)
+                new = clone(current)
                 new["metadata"]["deletionTimestamp"] = now_iso()
                 new["metadata"]["deletionGracePeriodSeconds"] = 0
                 if kind.key == "namespaces":
@@ -465,23 +466,23 @@ class Cluster:
                 new["metadata"]["resourceVersion"] = str(self._next_rv())
                 bucket[(ns, name)] = new
                 self._emit("MODIFIED", kind, new, current)
-                return copy.deepcopy(new)
-            return copy.deepcopy(current)
+                return clone(new)
+            return clone(current)
         del bucket[(ns, name)]
-        gone = copy.deepcopy(current)
+        gone = clone(current)
         gone["metadata"]["resourceVersion"] = str(self._next_rv())
         self._emit("DELETED", kind, gone, current)
         if propagation == "Orphan":
             self._orphan(meta.get("uid", ""))
         self._after_delete(kind, gone)
-        return copy.deepcopy(gone)
+        return clone(gone)
 
     def _orphan(self, uid: str) -> None:
         for bucket in list(self.objects.values()):
             for obj in list(bucket.values()):
                 refs = obj["metadata"].get("ownerReferences") or []
                 if any(r.get("uid") == uid for r in refs):
-                    new = copy.deepcopy(obj)
+                    new = clone(obj)
                     new["metadata"]["ownerReferences"] = [r for r in refs if r.get("uid") != uid]
                     if not new["metadata"]["ownerReferences"]:
                         del new["metadata"]["ownerReferences"]
@@ -497,7 +498,7 @@ class Cluster:
         current = self.objects.get("namespaces", {}).get(("", name))
         if current is None:
             return
-        new = copy.deepcopy(current)
+        new = clone(current)
         new.setdefault("spec", {})["finalizers"] = []
         new["metadata"].pop("resourceVersion", None)
         self.update(new)
@@ -513,13 +514,14 @@ class Cluster:
         for k in old:
             del self.crd_kinds[k]
         self.crd_kinds[kind.key] = kind
+        self._kind_cache.clear()
         status = crd.get("status") or {}
         if not any(c.get("type") == "Established" for c in status.get("conditions") or []):
             crd_stored = self.objects["customresourcedefinitions.apiextensions.k8s.io"][("", _meta_name(crd))]
             t = now_iso()
             spec_names = crd.get("spec", {}).get("names", {})
             crd_stored["status"] = {
-                "acceptedNames": copy.deepcopy(spec_names),
+                "acceptedNames": clone(spec_names),
                 "conditions": [
                     {
                         "type": "NamesAccepted",
@@ -547,6 +549,7 @@ class Cluster:
         kind = self.crd_kinds.pop(key, None)
         if kind is None:
             return
+        self._kind_cache.clear()
         for ns, name in list(self.objects.get(key, {})):
             obj = self.objects[key].pop((ns, name))
             obj["metadata"]["resourceVersion"] = str(self._next_rv())
@@ -607,11 +610,15 @@ def _ns_finalizers(kind: ResourceKind, obj: Obj) -> bool:
 
 
 def _same_ignoring_rv(a: Obj, b: Obj) -> bool:
-    a2 = copy.deepcopy(a)
-    b2 = copy.deepcopy(b)
-    a2["metadata"].pop("resourceVersion", None)
-    b2["metadata"].pop("resourceVersion", None)
-    return a2 == b2
+    """a == b but for metadata.resourceVersion (shallow copies of the two top levels: nothing changes)."""
+
+    def without_rv(obj: Obj) -> Obj:
+        meta = obj.get("metadata")
+        if not isinstance(meta, dict):
+            return obj
+        return {**obj, "metadata": {k: v for k, v in meta.items() if k != "resourceVersion"}}
+
+    return without_rv(a) == without_rv(b)
 
 
 class World:
@@ -628,6 +635,7 @@ class World:
         self.private: dict[str, Any] = {"seed": seed, "counter": 0, "node_ips": {}}
         self._wakes: list[float] = []
         self.generation = 0  # bumped on every change; watchers compare it
+        self.settled = -1  # the generation the last complete reconcile left (nothing more to do there)
 
     # --- randomness, deterministic per world ---------------------------------------------------
     def rng_int(self, bits: int) -> int:
@@ -699,6 +707,7 @@ class World:
                     except ApiError:
                         changed = changed  # a conflict/race with a user request: retry next round
                 if not changed:
+                    self.settled = self.generation
                     break
 
     def wake_at(self, t: float) -> None:
@@ -745,7 +754,7 @@ class World:
     # --- persistence --------------------------------------------------------------------------
     def to_json(self) -> Obj:
         with self.lock:
-            return copy.deepcopy(
+            return clone(
                 {
                     "version": 1,
                     "private": self.private,
@@ -758,7 +767,7 @@ class World:
     @classmethod
     def from_json(cls, data: Obj) -> World:
         world = cls()
-        data = copy.deepcopy(data)
+        data = clone(data)
         world.private = data.get("private", world.private)
         for name, cdata in data.get("clusters", {}).items():
             world.clusters[name] = Cluster.from_json(world, cdata)

@@ -103,6 +103,18 @@ def _base_labels(name: str, rid: str) -> dict[str, str]:
     }
 
 
+def _storage_types(cluster: Any) -> list[Obj]:
+    """v0.10.3 offerUpdater.go getStorageClasses: every StorageClass of the provider, the default marked."""
+    if cluster.kind_for("storageclasses") is None:
+        return []
+    out: list[Obj] = []
+    for sc in cluster.list("storageclasses"):
+        ann = sc["metadata"].get("annotations") or {}
+        default = ann.get("storageclass.kubernetes.io/is-default-class") == "true"
+        out.append({"storageClassName": sc["metadata"]["name"], **({"default": True} if default else {})})
+    return out
+
+
 def _v0_offer_quota(r: Info) -> dict[str, str]:
     """The provider's resources (physical nodes) times the sharing percentage."""
     totals = {"cpu": 0.0, "memory": 0.0, "pods": 0.0}
@@ -138,7 +150,12 @@ def _v0_desired(ctl: LiqoController, infos: dict[str, Info], x: Info) -> tuple[d
             continue
         tns = ((fc.get("status") or {}).get("tenantNamespace") or {}).get("local") or ""
         quota = _v0_offer_quota(r)
-        spec = {"clusterId": r.cluster_id, "labels": dict(r.cluster_labels), "resourceQuota": {"hard": quota}}
+        spec = {
+            "clusterId": r.cluster_id,
+            "labels": dict(r.cluster_labels),
+            "resourceQuota": {"hard": quota},
+            "storageClasses": _storage_types(r.cluster),
+        }
         if tns and x.cluster.namespace_exists(tns) and x.cluster.kind_for(OFFERS) is not None:
             offer = x.cluster.get(OFFERS, tns, r.cluster_name)
             if offer is None:
@@ -164,7 +181,12 @@ def _v0_desired(ctl: LiqoController, infos: dict[str, Info], x: Info) -> tuple[d
             if offer is not None and offer.get("status") != status:
                 x.cluster.update_status(OFFERS, tns, r.cluster_name, status)
                 changed = True
-        want[f"liqo-{fc['metadata']['name']}"] = {"rid": rid, "labels": spec["labels"], "quota": quota}
+        want[f"liqo-{fc['metadata']['name']}"] = {
+            "rid": rid,
+            "labels": spec["labels"],
+            "quota": quota,
+            "storage": bool(spec["storageClasses"]),
+        }
     return want, changed
 
 
@@ -219,6 +241,7 @@ def _v1_desired(x: Info) -> tuple[dict[str, Obj], bool]:
                 "rid": spec.get("clusterID", ""),
                 "labels": dict(spec.get("labels") or {}),
                 "quota": dict((spec.get("resourceQuota") or {}).get("hard") or {}),
+                "storage": bool(spec.get("storageClasses")),
             }
     return want, changed
 
@@ -275,6 +298,9 @@ def _v1_vn_status(x: Info, name: str, ready: bool) -> bool:
 
 def _ensure_node(x: Info, name: str, r: Info | None, desired: Obj) -> bool:
     labels = {**_base_labels(name, str(desired["rid"])), **desired["labels"]}
+    # liqoNodeProvider (v1.2.0 utils.go desiredVirtualNodeMetadata, v0.10.3 reconciler.go): whether the
+    # VirtualNode lists storage classes of the provider.
+    labels["storage.liqo.io/available"] = "true" if desired.get("storage") else "false"
     quota = dict(desired["quota"])
     node = x.cluster.get("nodes", None, name)
     if node is None:

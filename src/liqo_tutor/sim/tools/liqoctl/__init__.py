@@ -11,7 +11,7 @@ for what the real liqoctl waits for.
 
 from __future__ import annotations
 
-from liqo_tutor.sim.tools.liqoctl.cli import parse_duration
+from liqo_tutor.sim.tools.common import parse_duration
 from liqo_tutor.sim.tools.liqoctl.tree import main
 
 __all__ = ["main", "parse_duration"]

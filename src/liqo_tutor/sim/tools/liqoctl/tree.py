@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from liqo_tutor.sim.liqo.versions import (
@@ -10,17 +11,9 @@ from liqo_tutor.sim.liqo.versions import (
     client_version,
     line_of,
 )
-from liqo_tutor.sim.tools.liqoctl.cli import (
-    CobraError,
-    Command,
-    Ctx,
-    Failed,
-    Flag,
-    Printer,
-    _all_flags,
-    _help,
-    parse_argv,
-)
+from liqo_tutor.sim.tools.cobra import ARBITRARY, NO_ARGS, Flag, UsageError, exact_n, resolve
+from liqo_tutor.sim.tools.cobra import Command as _Command
+from liqo_tutor.sim.tools.liqoctl.cli import Ctx, Failed, Printer
 from liqo_tutor.sim.tools.liqoctl.common import PROG
 from liqo_tutor.sim.tools.liqoctl.info import cmd_info, cmd_info_peer
 from liqo_tutor.sim.tools.liqoctl.install import cmd_install
@@ -39,8 +32,19 @@ __all__ = ["build", "main"]
 # --------------------------------------------------------------------------------------------
 
 
+Run = Callable[[Ctx], int]
+Command = _Command[Run]
+
+
+def _cmd(name: str, **kw: Any) -> Command:
+    """A runnable command (`run=`); like every liqoctl command, cobra.NoArgs unless `args` says otherwise."""
+    kw.setdefault("args", NO_ARGS)
+    return Command(name, **kw)
+
+
 def _group(name: str, subs: list[Command], **kw: Any) -> Command:
-    return Command(name, subs=subs, args=None, **kw)
+    """A command without Run: called, cobra prints its help."""
+    return _Command(name, subs=subs, **kw)
 
 
 NS_FLAG = Flag("namespace", "str", "liqo", "n")
@@ -78,7 +82,7 @@ def _install(line: Line) -> Command:
         Flag("only-output-values", "bool", False),
         Flag("dump-values-path", "str", ""),
         Flag("dry-run", "bool", False),
-        Flag("timeout", "dur", 600.0),
+        Flag("timeout", "duration", 600.0),
         Flag("cluster-labels", "list", []),
         Flag("reserved-subnets", "list", []),
         Flag("set", "list", []),
@@ -103,13 +107,13 @@ def _install(line: Line) -> Command:
             Flag("disable-kernel-version-check", "bool", False),
         ]
     bare = [Flag("pod-cidr", "str", ""), Flag("service-cidr", "str", ""), Flag("api-server-url", "str", "")]
-    return Command(
+    return _cmd(
         "install",
         flags=bare,
         persistent=install_flags,
         aliases=("upgrade",),
         run=cmd_install,
-        subs=[Command(p, run=cmd_install) for p in ("kind", "kubeadm", "k3s", "eks", "gke", "aks")],
+        subs=[_cmd(p, run=cmd_install) for p in ("kind", "kubeadm", "k3s", "eks", "gke", "aks")],
     )
 
 
@@ -119,23 +123,23 @@ def _offload(line: Line) -> list[Command]:
         Flag("namespace-mapping-strategy", "str", "DefaultName"),
         Flag("selector", "array", [], "l"),
         Flag("output", "str", "", "o"),
-        Flag("timeout", "dur", 20.0),
+        Flag("timeout", "duration", 20.0),
     ]
     if line.v1 or line.minor >= 10:
         offload_flags.append(Flag("remote-namespace-name", "str", ""))
     ns_aliases = ("ns", "namespaces") if line.v1 and (line.minor, line.patch) >= (0, 1) else ("ns",)
     offload = _group(
         "offload",
-        [Command("namespace", flags=offload_flags, aliases=ns_aliases, args=(1, 1), run=cmd_offload)],
+        [_cmd("namespace", flags=offload_flags, aliases=ns_aliases, args=exact_n(1), run=cmd_offload)],
     )
     unoffload = _group(
         "unoffload",
         [
-            Command(
+            _cmd(
                 "namespace",
-                flags=[Flag("timeout", "dur", 120.0)],
+                flags=[Flag("timeout", "duration", 120.0)],
                 aliases=ns_aliases,
-                args=(1, 1),
+                args=exact_n(1),
                 run=cmd_unoffload,
             )
         ],
@@ -159,7 +163,7 @@ def _v0_commands(line: Line) -> list[Command]:
         _group(
             "generate",
             [
-                Command(
+                _cmd(
                     "peer-command",
                     flags=[Flag("only-command", "bool", False), ns_flag],
                     run=cmd_generate_peer,
@@ -168,19 +172,19 @@ def _v0_commands(line: Line) -> list[Command]:
         ),
         _group(
             "peer",
-            [Command("out-of-band", flags=oob_flags, aliases=("oob",), args=(1, 1), run=cmd_peer_oob)],
-            persistent=[Flag("timeout", "dur", 120.0)],
+            [_cmd("out-of-band", flags=oob_flags, aliases=("oob",), args=exact_n(1), run=cmd_peer_oob)],
+            persistent=[Flag("timeout", "duration", 120.0)],
         ),
         _group(
             "unpeer",
-            [Command("out-of-band", flags=unpeer_flags, aliases=("oob",), args=(1, 1), run=cmd_unpeer_oob)],
-            persistent=[Flag("timeout", "dur", 120.0)],
+            [_cmd("out-of-band", flags=unpeer_flags, aliases=("oob",), args=exact_n(1), run=cmd_unpeer_oob)],
+            persistent=[Flag("timeout", "duration", 120.0)],
         ),
-        Command(
+        _cmd(
             "status",
             persistent=[ns_flag],
             run=cmd_status,
-            subs=[Command("peer", aliases=("peers",), args=(0, 1000), run=cmd_status_peer)],
+            subs=[_cmd("peer", aliases=("peers",), args=ARBITRARY, run=cmd_status_peer)],
         ),
     ]
 
@@ -190,7 +194,7 @@ def _v1_commands(line: Line) -> list[Command]:
     peer_flags = [
         ns_flag,
         *remote,
-        Flag("timeout", "dur", 600.0),
+        Flag("timeout", "duration", 600.0),
         Flag("skip-validation", "bool", False),
         Flag("networking-disabled", "bool", False),
         Flag("gw-server-service-location", "str", "Provider"),
@@ -213,24 +217,24 @@ def _v1_commands(line: Line) -> list[Command]:
     if line.minor >= 2:
         peer_flags.append(Flag("resource", "list", []))
     return [
-        _group("generate", [Command(n, run=lambda ctx: 0) for n in ("peering-user", "kubeconfig")]),
-        Command("peer", flags=peer_flags, run=cmd_peer_v1),
-        Command(
+        _group("generate", [_cmd(n, run=lambda ctx: 0) for n in ("peering-user", "kubeconfig")]),
+        _cmd("peer", flags=peer_flags, run=cmd_peer_v1),
+        _cmd(
             "unpeer",
             flags=[
                 ns_flag,
                 *remote,
-                Flag("timeout", "dur", 120.0),
+                Flag("timeout", "duration", 120.0),
                 Flag("wait", "bool", True),
                 Flag("delete-namespaces", "bool", False),
             ],
             run=cmd_unpeer_v1,
         ),
-        Command(
+        _cmd(
             "info",
             persistent=[ns_flag, Flag("output", "str", "", "o"), Flag("get", "str", "", "g")],
             run=cmd_info,
-            subs=[Command("peer", args=(0, 1000), run=cmd_info_peer)],
+            subs=[_cmd("peer", args=ARBITRARY, run=cmd_info_peer)],
         ),
     ]
 
@@ -238,11 +242,11 @@ def _v1_commands(line: Line) -> list[Command]:
 def build(line: Line) -> Command:
     ns_flag = NS_FLAG
     cmds = [
-        Command("version", flags=[Flag("client", "bool", False), ns_flag], run=cmd_version),
+        _cmd("version", flags=[Flag("client", "bool", False), ns_flag], run=cmd_version),
         _install(line),
-        Command(
+        _cmd(
             "uninstall",
-            flags=[ns_flag, Flag("purge", "bool", False), Flag("timeout", "dur", 600.0)],
+            flags=[ns_flag, Flag("purge", "bool", False), Flag("timeout", "duration", 600.0)],
             run=cmd_uninstall,
         ),
         *_offload(line),
@@ -256,34 +260,17 @@ def main(argv: list[str]) -> int:
     line = line_of(version)
     root = build(line)
     try:
-        chain, flags, args, want_help = parse_argv(root, list(argv))
-        cmd = chain[-1]
-        path = " ".join(c.name for c in chain)
-        if want_help:
-            sys.stdout.write(_help(chain))
+        inv = resolve(root, argv)
+        if inv.help:
+            sys.stdout.write(inv.help_output())
             return 0
-        if cmd.run is None:
-            if args:
-                raise CobraError(f'unknown command "{args[0]}" for "{path}"')
-            sys.stdout.write(_help(chain))
-            return 0
-        lo, hi = cmd.args or (0, 0)
-        if hi == 0 and args:
-            raise CobraError(f'unknown command "{args[0]}" for "{path}"')
-        if not lo <= len(args) <= hi:
-            raise CobraError(
-                f"accepts {lo} arg(s), received {len(args)}"
-                if lo == hi
-                else f"accepts between {lo} and {hi} arg(s), received {len(args)}"
-            )
-        missing = sorted(f.name for f in _all_flags(chain) if f.required and f.name not in flags["__seen__"])
-        if missing:
-            raise CobraError("required flag(s) " + ", ".join(f'"{m}"' for m in missing) + " not set")
-        ctx = Ctx(line, version, [c.name for c in chain], flags, args, Printer(line))
-        return cmd.run(ctx)
-    except CobraError as exc:
+        run = inv.command.run
+        assert run is not None  # resolve asks for help on a command without Run
+        ctx = Ctx(line, version, [c.name for c in inv.chain], inv.values, inv.args, Printer(line), inv.seen)
+        return run(ctx)
+    except UsageError as exc:  # cobra's errors and the ones a command returns (CobraError)
         sys.stdout.flush()
-        sys.stderr.write(f"Error: {exc}\n")
+        sys.stderr.write(f"Error: {exc.message}\n")
         sys.stderr.flush()
         return 1
     except Failed:
