@@ -144,7 +144,8 @@ def test_list_plain_and_json(engine: FakeEngine, wd: Path, tmp_path: Path) -> No
     assert res.exit_code == 0
     assert res.stdout == "service-offloading  Offloading a Service\n"
     res = invoke("list", "--json", "--steps-dir", str(steps))
-    assert json.loads(res.stdout) == [{"name": "service-offloading", "title": "Offloading a Service"}]
+    assert json.loads(res.stdout) == [{"name": "service-offloading", "title": "Offloading a Service",
+                                       "clusters": [], "lines": {}}]
 
 
 def test_run_builds_run_options_from_the_flags(engine: FakeEngine, wd: Path, tmp_path: Path) -> None:

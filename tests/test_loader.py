@@ -47,6 +47,9 @@ BROKEN = {
     "table-two-row-choices": "76: steps[peer].checks[0].rows: give exactly one of name, names, prefix, "
     "prefixes, selector, all",
     "background-with-save": "87: steps[consume].actions[0].background: cannot be combined with save",
+    # engine/parallel.py runs a concurrent step's one-off actions before its per-cluster chains
+    "one-off-after-each-in-concurrent-step": "53: steps[provision].actions[2]: in a concurrent step, actions "
+    "without `each: true` run before the per-cluster ones; move it before them or drop `concurrent: true`",
 }
 
 

@@ -178,3 +178,20 @@ def test_boxes_look_like_liqoctl_info_without_a_terminal() -> None:
         "─" * 82,
     ]
     assert box("Active peerings", Section()).splitlines()[1:] == ["", "─" * 82]
+
+
+def test_command_line_is_cobras(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the shared cobra parser (sim/tools/cobra.py), per liqoctl's cmd/liqoctl/cmd/*.go: a missing short-flag
+    value as pflag words it, NoArgs commands refuse words, a group without Run prints its help (exit 0), a
+    Use line with its positional name (offload.go `namespace name`), flags before the command."""
+    code, _, err = run(capsys, monkeypatch, "v1.2.0", "unpeer", "-n")
+    assert (code, err) == (1, "Error: flag needs an argument: 'n' in -n\n")
+    code, _, err = run(capsys, monkeypatch, "v1.2.0", "install", "kindd")
+    assert (code, err) == (1, 'Error: unknown command "kindd" for "liqoctl install"\n')
+    code, out, err = run(capsys, monkeypatch, "v1.2.0", "offload")
+    assert (code, err) == (0, "") and "Usage:\n  liqoctl offload [command]\n" in out and "  namespace" in out
+    code, out, _ = run(capsys, monkeypatch, "v0.10.3", "--skip-confirm", "offload", "ns", "--help")
+    assert code == 0 and "Usage:\n  liqoctl offload namespace name [flags]\n" in out
+    assert "Aliases:\n  namespace, ns\n" in out and "      --timeout duration" in out
+    code, out, _ = run(capsys, monkeypatch, "v1.2.0", "-v", "help", "unoffload", "namespace")
+    assert code == 0 and "Aliases:\n  namespace, ns, namespaces\n" in out

@@ -79,7 +79,10 @@ def tool_env(tmp_path: Path) -> Iterator[dict[str, str]]:
 @pytest.mark.parametrize(
     ("argv", "also_never"),
     [
-        (["liqoctl", "version", "--client"], ("liqo_tutor.sim.faults", "liqo_tutor.sim.store", "traceback")),
+        (["liqoctl", "version", "--client"], ("liqo_tutor.sim.faults", "liqo_tutor.sim.store", "traceback", "yaml",
+                                              "secrets", "uuid", "liqo_tutor.sim.tools.liqoctl.info",
+                                              "liqo_tutor.sim.tools.liqoctl.status",
+                                              "liqo_tutor.sim.tools.liqoctl.peer_v1")),
         (["docker", "version"], ("yaml", "liqo_tutor.sim.store", "liqo_tutor.sim.kclient")),
         (["helm", "version"], ("liqo_tutor.sim.faults", "liqo_tutor.sim.store")),
         (["kind", "version"], ()),

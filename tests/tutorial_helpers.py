@@ -44,17 +44,19 @@ def claims_of(name: str, workdir: Path, line: str = "v1", steps_dir: Path | None
     }
 
 
-def run_green(name: str, workdir: Path) -> str:
-    """`liqo-tutor run NAME --simulate --teardown` in a fresh workdir: exit 0, a ✓ line for every claim
-    of every step (teardown included), no ✗, and nothing left behind. Returns the output."""
+def run_green(name: str, workdir: Path, steps: Path | None = None) -> str:
+    """`liqo-tutor run NAME --simulate --teardown` in a fresh workdir (the shipped tutorial, or the copy
+    in `steps`): exit 0, a ✓ line for every claim of every step (teardown included), no ✗, and nothing
+    left behind. Returns the output."""
     workdir.mkdir(parents=True, exist_ok=True)
+    where = ["--steps-dir", str(steps)] if steps is not None else []
     try:
-        res = tutor(workdir, "run", name, "--simulate", "--teardown", timeout=400)
+        res = tutor(workdir, "run", name, "--simulate", "--teardown", *where, timeout=400)
         out = res.stdout
         assert res.returncode == 0, out + res.stderr
         assert "Traceback" not in out + res.stderr
         passed = {line.strip()[2:] for line in out.splitlines() if line.strip().startswith("✓ ")}
-        claims = claims_of(name, workdir.parent)
+        claims = claims_of(name, workdir.parent, steps_dir=steps)
         missing = [f"{step}: {c}" for step, cs in claims.items() for c in cs if c not in passed]
         assert not missing, "claims without a ✓ line:\n" + "\n".join(missing) + "\n" + out
         assert "✗" not in out, out

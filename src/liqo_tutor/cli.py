@@ -163,6 +163,8 @@ def _run_with_reporter(json_out: bool, verbose: bool, wd: Path, dry_run: bool,
     if json_out:
         ui.print_json(report_mod.to_json(result))
     _write_reports(result, report, junit)
+    if dry_run:
+        return 0  # the plan was resolved and shown: nothing ran, so nothing failed
     code = _exit_code_of(result)
     if code == EXIT_INTERRUPTED:
         return stop_children()
@@ -340,14 +342,15 @@ def list_cmd(json_out: Json = False, no_color: NoColor = False, steps_dir: Steps
     """List the available tutorials."""
 
     def body() -> int:
-        # The loader only (no engine, no validation): the names and titles.
-        from liqo_tutor import loader
+        # The loader only (no engine, no validation): names, titles, clusters and Liqo lines.
+        from liqo_tutor import catalog, loader
 
         tutorials = loader.list_tutorials(steps_dir)
+        info = catalog.summaries(steps_dir)
         if json_out:
-            ui.print_json([{"name": name, "title": title} for name, title in tutorials])
+            ui.print_json([{"name": name, "title": title, **info.get(name, {})} for name, title in tutorials])
         else:
-            ui.print_tutorials(tutorials)
+            ui.print_tutorials(tutorials, {name: catalog.describe(s) for name, s in info.items()})
         return EXIT_OK
 
     guard(body, no_color=no_color)

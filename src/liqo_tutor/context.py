@@ -97,6 +97,8 @@ class Context:
         self.state = state
         self.reporter = reporter
         self.replace = replace
+        # Set while a plan is rendered: captures not yet saved show as `<name>` instead of failing.
+        self.planning = False
         # Every command goes through the shell (its observer hears of it); a Context built by hand
         # (tests) gets one that tells nobody.
         # helm keeps its repositories under the workdir (tools/helm.py); an explicit HELM_*_HOME wins.
@@ -209,6 +211,9 @@ class Context:
         """A capture used as a variable: one line, set by an earlier step (this run or a previous one)."""
         key = f"{name}@{cluster}" if cluster else name
         value = self.captured(key, fresh=False)
+        if value is None and self.planning:
+            # A plan (show, --dry-run) names the value a later step reads, as the doc writes it.
+            return self._placeholder(name)
         if value is None:
             step = self.tutorial.saves.get(name, "?")
             raise StepFailed(
@@ -218,6 +223,18 @@ class Context:
         if "\n" in value.strip():
             raise StepFailed(f"capture {key} has several lines; a command word cannot")
         return value.strip()
+
+    def _placeholder(self, name: str) -> str:
+        """`$VAR` when the producing action names the shell variable the doc uses, else `<name>`."""
+        from liqo_tutor import verbs
+
+        for step in self.tutorial.steps:
+            for action in step.actions:
+                verb = verbs.get(action.kind)
+                spec = verb.spec(action)
+                if name in verb.saves(spec) and getattr(spec, "shell_var", None):
+                    return f"${spec.shell_var}"
+        return f"<{name}>"
 
     # -- steps ------------------------------------------------------------------------------
 

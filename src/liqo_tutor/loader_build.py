@@ -206,6 +206,8 @@ def _step(refs: References, raw_step: Any, loc: Loc) -> Step:
     refs.step_ids.add(rs.id)
     refs.step_id = rs.id
     actions = tuple(_action(refs, a, loc + ("actions", j)) for j, a in enumerate(rs.actions))
+    if rs.concurrent:
+        _check_concurrent_order(refs, actions, loc)
     checks = tuple(_check(refs, c, loc + ("checks", j), None, None) for j, c in enumerate(rs.checks))
     return Step(
         id=rs.id,
@@ -218,6 +220,21 @@ def _step(refs: References, raw_step: Any, loc: Loc) -> Step:
         verify=rs.verify,
         hint=rs.hint,
     )
+
+
+def _check_concurrent_order(refs: References, actions: tuple[Action, ...], loc: Loc) -> None:
+    """A concurrent step runs its one-off actions first, then one chain of `each:` actions per cluster:
+    a one-off action written after an `each:` one would not run where the file puts it."""
+    seen_each = False
+    for j, a in enumerate(actions):
+        if a.each:
+            seen_each = True
+        elif seen_each:
+            raise refs.errs.error(
+                loc + ("actions", j),
+                "in a concurrent step, actions without `each: true` run before the per-cluster ones; "
+                "move it before them or drop `concurrent: true`",
+            )
 
 
 def _common(refs: References, spec: Any, loc: Loc) -> None:

@@ -10,7 +10,7 @@ import json
 import os
 import shlex
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from liqo_tutor import secrets
@@ -86,21 +86,27 @@ def print_env(exports: Iterable[tuple[str, str]]) -> None:
     _out("\n".join(f"export {name}={shlex.quote(value)}" for name, value in exports))
 
 
-def print_tutorials(tutorials: Sequence[tuple[str, str]]) -> None:
+def print_tutorials(tutorials: Sequence[tuple[str, str]], details: Mapping[str, str] | None = None) -> None:
+    """Name and title of each tutorial; `details`: name -> its clusters and Liqo lines (catalog.py)."""
     if not tutorials:
         _out("no tutorials found")
         return
+    details = details or {}
     width = max(len(name) for name, _ in tutorials)
+    twidth = max(len(title) for _, title in tutorials)
     if is_plain():
-        _out("\n".join(f"{name:<{width}}  {title}" for name, title in tutorials))
+        _out("\n".join(f"{name:<{width}}  {title:<{twidth}}  {details.get(name, '')}".rstrip()
+                        for name, title in tutorials))
         return
     from rich.table import Table
 
     table = Table(box=None, show_header=True, header_style="bold")
     table.add_column("tutorial", style="cyan", no_wrap=True)
     table.add_column("title")
+    if details:
+        table.add_column("clusters · Liqo lines")
     for name, title in tutorials:
-        table.add_row(name, secrets.redact(title))
+        table.add_row(name, secrets.redact(title), *([details.get(name, "")] if details else []))
     _console().print(table)
 
 

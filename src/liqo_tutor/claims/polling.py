@@ -25,6 +25,8 @@ __all__ = ["ALL_CODES", "PolledModel", "first_line", "poll", "polled", "validate
 
 ALL_CODES = tuple(range(256))
 _MAX_INTERVAL = 0.5
+_MIN_INTERVAL = 0.05
+_FIRST_PAUSE = 0.5  # of the check's interval
 _MAX_HOLD = 600.0
 
 
@@ -55,9 +57,14 @@ def poll(
     interval: float,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Outcome:
-    """Call `attempt(remaining)` until it holds, is final, or the deadline passes (x1.5, max 0.5 s)."""
+    """Call `attempt(remaining)` until it holds, is final, or the deadline passes.
+
+    The first pause is half the check's interval (0.1 s by default): what a tutorial waits for is often
+    true moments after the step's command returned, and each pause adds to the run. Pauses then grow
+    x1.5 up to 0.5 s, which bounds the load one long wait puts on the API server (each try is a whole
+    process, one or a few requests)."""
     deadline = time.monotonic() + timeout
-    wait = max(0.05, interval)
+    wait = max(_MIN_INTERVAL, interval * _FIRST_PAUSE)
     cancel = runner.cancelled()  # a sibling check failed: stop polling
     while True:
         remaining = deadline - time.monotonic()

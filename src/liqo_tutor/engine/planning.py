@@ -21,6 +21,7 @@ def build_plan(tut: Tutorial, opts: RunOptions, state: State, observer: Observer
     shell = make_shell(tut, opts, observer)
     detected = detect_line(tut, shell, forced=opts.line, recorded=state.line, strict=False)
     ctx = make_context(tut, opts, state, NullReporter(), shell, detected.line, detected.version)
+    ctx.planning = True
     return Plan(
         tutorial=tut.name,
         title=tut.title,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -150,7 +151,16 @@ def display_of(argv: Sequence[str], cwd: Path | None = None) -> str:
         shown = list(argv)
     else:
         shown = [_relative(arg, base + os.sep) for arg in argv]
-    return shlex.join(_secrets.redact_argv(shown))
+    return " ".join(_shown_word(w) for w in _secrets.redact_argv(shown))
+
+
+# A plan shows a value a later step reads as the doc's shell variable (`curl $LOCAL_POD_IP`): unquoted,
+# so the line still works when pasted after the `VAR=$(...)` line.
+_SHELL_VAR = re.compile(r"\$[A-Z_][A-Z0-9_]*")
+
+
+def _shown_word(word: str) -> str:
+    return word if _SHELL_VAR.fullmatch(word) else shlex.quote(word)
 
 
 def _relative(arg: str, prefix: str) -> str:

@@ -1,4 +1,4 @@
-"""One cobra/pflag-like command line for the simulated Go CLIs (kind, docker, and liqoctl/helm to come).
+"""One cobra/pflag-like command line for the simulated Go CLIs: kind, docker, liqoctl and helm.
 
 Behaviour follows spf13/cobra v1.8 (command.go: Find, stripFlags, execute; args.go) and spf13/pflag v1.0.5
 (flag.go: parseLongArg, parseSingleShortArg, FlagUsages), the versions kind v0.29.0 and Liqo build with.

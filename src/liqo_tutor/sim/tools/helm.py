@@ -23,77 +23,25 @@ import yaml
 
 from liqo_tutor.sim.charts import ChartVersion, coalesce, index_for, known_hosts
 from liqo_tutor.sim.kclient import ApiError, KubeClient, KubeConfigError, load_kubeconfig
+from liqo_tutor.sim.tools import helm_cli
 from liqo_tutor.sim.tools import helm_release as hr
-from liqo_tutor.sim.tools.common import err, out, parse_duration, read_json, simdir, write_json
+from liqo_tutor.sim.tools.cobra import UsageError, resolve
+from liqo_tutor.sim.tools.common import err, out, read_json, simdir, write_json
 
 __all__ = ["main"]
+
+Flags = dict[str, Any]  # a command's flag values, by long name (cobra.Invocation.values)
 
 VERSION = "v3.17.0"
 COMMIT = "301108edc7ac2a8ba79e4ebf5701b0b6ce6a31e4"
 GO = "go1.23.4"
 
-_VALUE_FLAGS = {
-    "-n", "--namespace", "-f", "--values", "--set", "--set-string", "--version", "--timeout", "--kubeconfig",
-    "--kube-context", "-o", "--output", "--description", "--username", "--password", "--template",
-    "--max-col-width",
-}  # fmt: skip
-_SHORT = {"-n": "--namespace", "-f": "--values", "-o": "--output", "-A": "--all-namespaces", "-a": "--all",
-          "-q": "--short", "-l": "--versions"}  # fmt: skip
-_COMMAND_ALIASES = {
-    "ls": "list",
-    "un": "uninstall",
-    "delete": "uninstall",
-    "del": "uninstall",
-    "hist": "history",
-}
+def _one(flags: Flags, name: str) -> str:
+    return str(flags.get(name) or "")
 
 
-class Usage(Exception):
-    """A command-line error: helm prints it with the command's usage line."""
-
-
-def _parse(argv: list[str]) -> tuple[list[str], dict[str, list[str]]]:
-    """cobra/pflag: flags anywhere, `--name=value`, `--name value`, `-nvalue`, `-n value`."""
-    args: list[str] = []
-    flags: dict[str, list[str]] = {}
-    i = 0
-    while i < len(argv):
-        a = argv[i]
-        if a == "--":
-            args += argv[i + 1 :]
-            break
-        if a.startswith("--"):
-            name, eq, value = a.partition("=")
-        elif a.startswith("-") and len(a) > 1:
-            name, value = _SHORT.get(a[:2], a[:2]), a[2:]
-            eq = "=" if value else ""
-        else:
-            args.append(_COMMAND_ALIASES.get(a, a) if not args else a)
-            i += 1
-            continue
-        if name in _VALUE_FLAGS:
-            if not eq:
-                i += 1
-                if i >= len(argv):
-                    raise Usage(f"flag needs an argument: {a}")
-                value = argv[i]
-            flags.setdefault(name, []).append(value)
-        else:
-            flags.setdefault(name, []).append(value if eq and a.startswith("--") else "true")
-        i += 1
-    return args, flags
-
-
-def _needs(cmd: str, what: str, usage: str) -> str:
-    return f'"helm {cmd}" requires {what}\n\nUsage:  helm {cmd} {usage} [flags]'
-
-
-def _one(flags: dict[str, list[str]], name: str, default: str = "") -> str:
-    return flags.get(name, [default])[-1]
-
-
-def _on(flags: dict[str, list[str]], name: str) -> bool:
-    return _one(flags, name, "false") not in ("false", "0")
+def _on(flags: Flags, name: str) -> bool:
+    return bool(flags.get(name))
 
 
 # --- repositories ---------------------------------------------------------------------------------
@@ -108,16 +56,14 @@ def _repos() -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
-def repo_add(args: list[str], flags: dict[str, list[str]]) -> int:
-    if len(args) != 2:
-        raise Usage(_needs("repo add", "2 arguments", "[NAME] [URL]"))
+def repo_add(args: list[str], flags: Flags) -> int:
     name, url = args
     repos = _repos()
     if "/" in name:
         raise hr.HelmError(
             f"repository name ({name}) contains '/', please specify a different name without '/'"
         )
-    if name in repos and not _on(flags, "--force-update"):
+    if name in repos and not _on(flags, "force-update"):
         if repos[name] != url:
             raise hr.HelmError(f"repository name ({name}) already exists, please specify a different name")
         out(f'"{name}" already exists with the same configuration, skipping\n')
@@ -146,7 +92,7 @@ def _reach(url: str) -> None:
         )
 
 
-def repo_update(args: list[str], flags: dict[str, list[str]]) -> int:
+def repo_update(args: list[str], flags: Flags) -> int:
     repos = _repos()
     if not repos:
         raise hr.HelmError("no repositories found. You must add one before updating")
@@ -175,21 +121,19 @@ def _table(rows: list[list[str]]) -> str:
     return "".join("\t".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + "\n" for r in rows)
 
 
-def repo_list(args: list[str], flags: dict[str, list[str]]) -> int:
+def repo_list(args: list[str], flags: Flags) -> int:
     repos = _repos()
     if not repos:
         raise hr.HelmError("no repositories to show")
-    if _one(flags, "--output") == "json":
+    if _one(flags, "output") == "json":
         out(json.dumps([{"name": n, "url": u} for n, u in repos.items()], separators=(",", ":")) + "\n")
         return 0
     out(_table([["NAME", "URL"], *[[n, u] for n, u in repos.items()]]))
     return 0
 
 
-def repo_remove(args: list[str], flags: dict[str, list[str]]) -> int:
+def repo_remove(args: list[str], flags: Flags) -> int:
     repos = _repos()
-    if not args:
-        raise Usage(_needs("repo remove", "at least 1 argument", "[REPO1 [REPO2 ...]]"))
     for n in args:
         if n not in repos:
             raise hr.HelmError(f'no repo named "{n}" found')
@@ -270,9 +214,9 @@ def _set_path(target: dict[str, Any], path: str, value: Any) -> None:
             node = items[idx]
 
 
-def _values(flags: dict[str, list[str]]) -> dict[str, Any]:
+def _values(flags: Flags) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    for path in flags.get("--values", []):
+    for path in flags.get("values", []):
         try:
             text = Path(path).read_text()
         except OSError:
@@ -287,7 +231,7 @@ def _values(flags: dict[str, list[str]]) -> dict[str, Any]:
             )
         values = coalesce(values, data)
     for flag, typed in (("--set", True), ("--set-string", False)):
-        for expr in flags.get(flag, []):
+        for expr in flags.get(flag.lstrip("-"), []):
             for item in re.split(r"(?<!\\),", expr):
                 key, eq, raw = item.partition("=")
                 if not eq:
@@ -299,14 +243,14 @@ def _values(flags: dict[str, list[str]]) -> dict[str, Any]:
 # --- cluster --------------------------------------------------------------------------------------
 
 
-def _client(flags: dict[str, list[str]]) -> tuple[KubeClient, str]:
+def _client(flags: Flags) -> tuple[KubeClient, str]:
     from liqo_tutor.sim.tools import kind
 
     state = simdir()
     if not (state / "daemon.json").exists() and (state / "state.json").exists():
         kind.wake(state)
     try:
-        target = load_kubeconfig(_one(flags, "--kubeconfig") or None, _one(flags, "--kube-context") or None)
+        target = load_kubeconfig(_one(flags, "kubeconfig") or None, _one(flags, "kube-context") or None)
     except KubeConfigError as exc:
         raise hr.HelmError(f"Kubernetes cluster unreachable: {exc}") from None
     kc = KubeClient(target)
@@ -316,7 +260,7 @@ def _client(flags: dict[str, list[str]]) -> tuple[KubeClient, str]:
         raise hr.HelmError(
             f'Kubernetes cluster unreachable: Get "{target.server}/version": {exc.message}'
         ) from None
-    return kc, _one(flags, "--namespace") or target.namespace or "default"
+    return kc, _one(flags, "namespace") or target.namespace or "default"
 
 
 def _status_text(release: dict[str, Any]) -> str:
@@ -332,25 +276,23 @@ def _status_text(release: dict[str, Any]) -> str:
     return text
 
 
-def _request(args: list[str], flags: dict[str, list[str]], namespace: str) -> hr.Request:
-    cv = _chart(args[1], _one(flags, "--version"))
+def _request(args: list[str], flags: Flags, namespace: str) -> hr.Request:
+    cv = _chart(args[1], _one(flags, "version"))
     user = _values(flags)
-    timeout = parse_duration(_one(flags, "--timeout", "5m0s"))
+    timeout = float(flags.get("timeout", 300.0))
     return hr.Request(
         name=args[0],
         namespace=namespace,
         chart=cv,
         values=user,
         computed=coalesce(cv.defaults, user),
-        create_namespace=_on(flags, "--create-namespace"),
-        wait=_on(flags, "--wait") or _on(flags, "--atomic"),
+        create_namespace=_on(flags, "create-namespace"),
+        wait=_on(flags, "wait") or _on(flags, "atomic"),
         timeout=timeout if timeout is not None else 300.0,
     )
 
 
-def cmd_install(args: list[str], flags: dict[str, list[str]]) -> int:
-    if not args:
-        raise Usage(_needs("install", "at least 1 argument", "[NAME] [CHART]"))
+def cmd_install(args: list[str], flags: Flags) -> int:
     if len(args) < 2:
         raise hr.HelmError("must either provide a name or specify --generate-name")
     try:
@@ -362,11 +304,9 @@ def cmd_install(args: list[str], flags: dict[str, list[str]]) -> int:
     return 0
 
 
-def cmd_upgrade(args: list[str], flags: dict[str, list[str]]) -> int:
-    if len(args) != 2:
-        raise Usage(_needs("upgrade", "2 arguments", "[RELEASE] [CHART]"))
+def cmd_upgrade(args: list[str], flags: Flags) -> int:
     kc, namespace = _client(flags)
-    if _on(flags, "--install") and not hr.releases(kc, namespace, args[0]):
+    if _on(flags, "install") and not hr.releases(kc, namespace, args[0]):
         out(f'Release "{args[0]}" does not exist. Installing it now.\n')
         return cmd_install(args, flags)
     try:
@@ -377,26 +317,24 @@ def cmd_upgrade(args: list[str], flags: dict[str, list[str]]) -> int:
     return 0
 
 
-def cmd_uninstall(args: list[str], flags: dict[str, list[str]]) -> int:
-    if not args:
-        raise Usage(_needs("uninstall", "at least 1 argument", "RELEASE_NAME [...]"))
+def cmd_uninstall(args: list[str], flags: Flags) -> int:
     kc, namespace = _client(flags)
     for name in args:
-        hr.uninstall(kc, name, namespace, _on(flags, "--keep-history"))
+        hr.uninstall(kc, name, namespace, _on(flags, "keep-history"))
         out(f'release "{name}" uninstalled\n')
     return 0
 
 
-def cmd_list(args: list[str], flags: dict[str, list[str]]) -> int:
+def cmd_list(args: list[str], flags: Flags) -> int:
     kc, namespace = _client(flags)
-    every = _on(flags, "--all-namespaces")
+    every = _on(flags, "all-namespaces")
     latest: dict[tuple[str, str], hr.Release] = {}
     for rel in hr.releases(kc, None if every else namespace):
         latest[(rel.namespace, rel.name)] = rel
-    show_all = _on(flags, "--all")
+    show_all = _on(flags, "all")
     shown = [r for r in latest.values() if show_all or r.status in ("deployed", "failed")]
     shown.sort(key=lambda r: r.name)
-    if _on(flags, "--short"):
+    if _on(flags, "short"):
         out("".join(f"{r.name}\n" for r in shown))
         return 0
     rows = []
@@ -408,7 +346,7 @@ def cmd_list(args: list[str], flags: dict[str, list[str]]) -> int:
         rows.append(
             [r.name, r.namespace, str(r.version), when, r.status, chart, str(meta.get("appVersion", ""))]
         )
-    fmt = _one(flags, "--output", "table")
+    fmt = _one(flags, "output") or "table"
     if fmt in ("json", "yaml"):
         keys = ("name", "namespace", "revision", "updated", "status", "chart", "app_version")
         items = [dict(zip(keys, row, strict=True)) for row in rows]
@@ -420,7 +358,7 @@ def cmd_list(args: list[str], flags: dict[str, list[str]]) -> int:
         return 0
     head = (
         []
-        if _on(flags, "--no-headers")
+        if _on(flags, "no-headers")
         else [["NAME", "NAMESPACE", "REVISION", "UPDATED", "STATUS", "CHART", "APP VERSION"]]
     )
     if head or rows:
@@ -428,15 +366,13 @@ def cmd_list(args: list[str], flags: dict[str, list[str]]) -> int:
     return 0
 
 
-def cmd_status(args: list[str], flags: dict[str, list[str]]) -> int:
-    if len(args) != 1:
-        raise Usage('"helm status" requires 1 argument\n\nUsage:  helm status RELEASE_NAME [flags]')
+def cmd_status(args: list[str], flags: Flags) -> int:
     kc, namespace = _client(flags)
     history = hr.releases(kc, namespace, args[0])
     if not history:
         raise hr.HelmError("release: not found")
     release = history[-1].data
-    fmt = _one(flags, "--output", "table")
+    fmt = _one(flags, "output") or "table"
     if fmt == "json":  # status.go: the release object itself, encoded
         out(json.dumps(release, separators=(",", ":")) + "\n")
     elif fmt == "yaml":
@@ -448,8 +384,8 @@ def cmd_status(args: list[str], flags: dict[str, list[str]]) -> int:
     return 0
 
 
-def cmd_version(args: list[str], flags: dict[str, list[str]]) -> int:
-    if _on(flags, "--short"):
+def cmd_version(args: list[str], flags: Flags) -> int:
+    if _on(flags, "short"):
         out(f"{VERSION}+g{COMMIT[:7]}\n")
     else:
         out(
@@ -463,7 +399,7 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def cmd_search(args: list[str], flags: dict[str, list[str]]) -> int:
+def cmd_search(args: list[str], flags: Flags) -> int:
     """`helm search repo [KEYWORD]` (search_repo.go: a line per chart, -l every version, 50-column cells)."""
     if not args or args[0] != "repo":
         raise hr.HelmError('the playground\'s helm searches repositories only: "helm search repo [keyword]"')
@@ -471,14 +407,14 @@ def cmd_search(args: list[str], flags: dict[str, list[str]]) -> int:
     if not repos:
         raise hr.HelmError("no repositories configured")
     term = args[1].lower() if len(args) > 1 else ""
-    width = int(_one(flags, "--max-col-width", "50"))
+    width = int(flags.get("max-col-width", 50))
     rows = []
     for name, url in sorted(repos.items()):
         for chart, versions in sorted((index_for(url) or {}).items()):
             full = f"{name}/{chart}"
             if term and term not in full.lower() and term not in versions[0].description.lower():
                 continue
-            for cv in versions if _on(flags, "--versions") else versions[:1]:
+            for cv in versions if _on(flags, "versions") else versions[:1]:
                 rows.append([full, cv.version, cv.app_version, _cut(cv.description, width)])
     if not rows:
         out("No results found\n")
@@ -487,9 +423,7 @@ def cmd_search(args: list[str], flags: dict[str, list[str]]) -> int:
     return 0
 
 
-def cmd_history(args: list[str], flags: dict[str, list[str]]) -> int:
-    if len(args) != 1:
-        raise Usage(_needs("history", "1 argument", "RELEASE_NAME"))
+def cmd_history(args: list[str], flags: Flags) -> int:
     kc, namespace = _client(flags)
     history = hr.releases(kc, namespace, args[0])
     if not history:
@@ -508,10 +442,8 @@ def cmd_history(args: list[str], flags: dict[str, list[str]]) -> int:
     return 0
 
 
-def cmd_get(args: list[str], flags: dict[str, list[str]]) -> int:
+def cmd_get(args: list[str], flags: Flags) -> int:
     """`helm get values|manifest|notes RELEASE`."""
-    if len(args) != 2 or args[0] not in ("values", "manifest", "notes"):
-        raise Usage(_needs("get " + (args[0] if args else "values"), "1 argument", "RELEASE_NAME"))
     kc, namespace = _client(flags)
     history = hr.releases(kc, namespace, args[1])
     if not history:
@@ -521,7 +453,7 @@ def cmd_get(args: list[str], flags: dict[str, list[str]]) -> int:
         out(str(rel.get("manifest") or ""))
     elif args[0] == "notes":
         out(f"NOTES:\n{(rel.get('info') or {}).get('notes', '')}\n")
-    elif _on(flags, "--all"):
+    elif _on(flags, "all"):
         computed = coalesce((rel.get("chart") or {}).get("values") or {}, rel.get("config") or {})
         out("COMPUTED VALUES:\n" + yaml.safe_dump(computed, sort_keys=True))
     else:
@@ -530,45 +462,32 @@ def cmd_get(args: list[str], flags: dict[str, list[str]]) -> int:
     return 0
 
 
-_REPO = {"add": repo_add, "update": repo_update, "up": repo_update, "list": repo_list, "ls": repo_list,
-         "remove": repo_remove, "rm": repo_remove}  # fmt: skip
-_COMMANDS = {"install": cmd_install, "upgrade": cmd_upgrade, "uninstall": cmd_uninstall, "list": cmd_list,
-             "status": cmd_status, "version": cmd_version, "search": cmd_search, "history": cmd_history,
-             "get": cmd_get}  # fmt: skip
+def _handlers() -> dict[str, helm_cli.Run]:
+    def sub(fn: helm_cli.Run, first: str) -> helm_cli.Run:
+        return lambda args, flags: fn([first, *args], flags)
 
-
-def _help() -> str:
-    return (
-        "The Kubernetes package manager\n\nUsage:\n  helm [command]\n\nAvailable Commands:\n"
-        "  get         download extended information of a named release\n"
-        "  history     fetch release history\n"
-        "  install     install a chart\n  list        list releases\n  repo        add, list, remove, "
-        "update, and index chart repositories\n  search      search for a keyword in charts\n"
-        "  status      display the status of the named release\n"
-        "  uninstall   uninstall a release\n  upgrade     upgrade a release\n"
-        "  version     print the client version information\n\n"
-        'Use "helm [command] --help" for more information about a command.\n'
-    )
+    return {"repo add": repo_add, "repo update": repo_update, "repo list": repo_list,
+            "repo remove": repo_remove,
+            "install": cmd_install, "upgrade": cmd_upgrade, "uninstall": cmd_uninstall, "list": cmd_list,
+            "status": cmd_status, "version": cmd_version, "history": cmd_history,
+            "search repo": sub(cmd_search, "repo"), "search hub": sub(cmd_search, "hub"),
+            "get values": sub(cmd_get, "values"), "get manifest": sub(cmd_get, "manifest"),
+            "get notes": sub(cmd_get, "notes")}  # fmt: skip
 
 
 def main(argv: list[str]) -> int:
     try:
-        args, flags = _parse(argv)
-        if not args:
-            out(_help())
+        inv = resolve(helm_cli.build(_handlers()), argv)
+        if inv.help:
+            out(inv.help_output())
             return 0
-        cmd, rest = args[0], args[1:]
-        if cmd == "repo":
-            if not rest or rest[0] not in _REPO:
-                out("This command consists of multiple subcommands to interact with chart repositories.\n")
-                return 0 if not rest else 1
-            return _REPO[rest[0]](rest[1:], flags)
-        if cmd not in _COMMANDS:
-            err(f'Error: unknown command "{cmd}" for "helm"\nRun \'helm --help\' for usage.\n')
-            return 1
-        return _COMMANDS[cmd](rest, flags)
-    except Usage as exc:
-        err(f"Error: {exc}\n")
+        run = inv.command.run
+        assert run is not None  # resolve asks for help on a command without Run
+        return run(inv.args, inv.values)
+    except UsageError as exc:
+        err(f"Error: {exc.message}\n")
+        if exc.message.startswith("unknown command") and not exc.chain:
+            err("Run 'helm --help' for usage.\n")
         return 1
     except hr.HelmError as exc:
         err(f"Error: {exc}\n")

@@ -9,8 +9,6 @@ import sys
 import time
 from typing import Any
 
-import yaml
-
 from liqo_tutor.sim import delays as sim_delays
 from liqo_tutor.sim.kclient import ApiError, KubeClient, KubeConfigError, Res, builtin
 from liqo_tutor.sim.liqo import crds
@@ -81,8 +79,14 @@ def client(ctx: Ctx, remote: bool = False) -> KubeClient:
         )
     except KubeConfigError as exc:
         raise ctx.out.fail(str(exc)) from None
-    except (OSError, yaml.YAMLError) as exc:
+    except OSError as exc:
         raise ctx.out.fail(f"error loading config file: {exc}") from None
+    except Exception as exc:
+        import yaml  # only on this error path: yaml is slow to import on every liqoctl start
+
+        if isinstance(exc, yaml.YAMLError):
+            raise ctx.out.fail(f"error loading config file: {exc}") from None
+        raise
 
 
 def identity(kc: KubeClient, namespace: str) -> dict[str, str] | None:

@@ -15,8 +15,6 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from liqo_tutor.sim.kclient import ApiError, KubeClient, Res, builtin
 from liqo_tutor.sim.tools.liqoctl.boxes import CHECK, CROSS, Section, box
 from liqo_tutor.sim.tools.liqoctl.common import client
@@ -274,6 +272,8 @@ def _go_order(value: Any) -> Any:
 def _render(value: Any, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(_go_order(value), indent=2, ensure_ascii=False)
+    import yaml
+
     return str(yaml.safe_dump(value, sort_keys=True, default_flow_style=False, allow_unicode=True))
 
 

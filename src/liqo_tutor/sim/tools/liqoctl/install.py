@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
-import uuid
 
 from liqo_tutor.sim.kclient import ApiError, KubeClient, Res, wait_for
 from liqo_tutor.sim.liqo import crds
@@ -205,6 +203,8 @@ def _random_name() -> str:
         "lagoon",
         "summit",
     )
+    import secrets
+
     return f"{secrets.choice(adjectives)}-{secrets.choice(nouns)}"
 
 
@@ -256,6 +256,8 @@ def _helm_install(
         kc.apply(CRD, obj)
     data: dict[str, str]
     if chart_line.v0:
+        import uuid
+
         cluster_id = (existing or {}).get("CLUSTER_ID") or str(uuid.uuid4())
         data = {"CLUSTER_ID": cluster_id, "CLUSTER_NAME": name}
     else:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import yaml
-
 from liqo_tutor.sim.kclient import ApiError, KubeClient, Res, wait_for
 from liqo_tutor.sim.liqo.selectors import SelectorError, parse_term
 from liqo_tutor.sim.liqo.versions import (
@@ -129,6 +127,8 @@ def cmd_offload(ctx: Ctx) -> int:
         "spec": spec,
     }
     if ctx.f("output") in ("json", "yaml"):
+        import yaml
+
         Printer.result(
             json.dumps(obj, indent=4) + "\n"
             if ctx.f("output") == "json"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -15,14 +16,6 @@ from liqo_tutor.sim.tools.cobra import ARBITRARY, NO_ARGS, Flag, UsageError, exa
 from liqo_tutor.sim.tools.cobra import Command as _Command
 from liqo_tutor.sim.tools.liqoctl.cli import Ctx, Failed, Printer
 from liqo_tutor.sim.tools.liqoctl.common import PROG
-from liqo_tutor.sim.tools.liqoctl.info import cmd_info, cmd_info_peer
-from liqo_tutor.sim.tools.liqoctl.install import cmd_install
-from liqo_tutor.sim.tools.liqoctl.offload import cmd_offload, cmd_unoffload
-from liqo_tutor.sim.tools.liqoctl.peer_v0 import cmd_generate_peer, cmd_peer_oob, cmd_unpeer_oob
-from liqo_tutor.sim.tools.liqoctl.peer_v1 import cmd_peer_v1, cmd_unpeer_v1
-from liqo_tutor.sim.tools.liqoctl.status import cmd_status, cmd_status_peer
-from liqo_tutor.sim.tools.liqoctl.uninstall import cmd_uninstall
-from liqo_tutor.sim.tools.liqoctl.version import cmd_version
 
 __all__ = ["build", "main"]
 
@@ -34,6 +27,27 @@ __all__ = ["build", "main"]
 
 Run = Callable[[Ctx], int]
 Command = _Command[Run]
+
+
+def _lazy(module: str, name: str) -> Run:
+    """The command `name` of liqoctl/`module`.py, imported when it runs: a call loads one command's module."""
+
+    def run(ctx: Ctx) -> int:
+        fn: Run = getattr(importlib.import_module(f"liqo_tutor.sim.tools.liqoctl.{module}"), name)
+        return fn(ctx)
+
+    return run
+
+
+cmd_info, cmd_info_peer = _lazy("info", "cmd_info"), _lazy("info", "cmd_info_peer")
+cmd_install = _lazy("install", "cmd_install")
+cmd_offload, cmd_unoffload = _lazy("offload", "cmd_offload"), _lazy("offload", "cmd_unoffload")
+cmd_generate_peer = _lazy("peer_v0", "cmd_generate_peer")
+cmd_peer_oob, cmd_unpeer_oob = _lazy("peer_v0", "cmd_peer_oob"), _lazy("peer_v0", "cmd_unpeer_oob")
+cmd_peer_v1, cmd_unpeer_v1 = _lazy("peer_v1", "cmd_peer_v1"), _lazy("peer_v1", "cmd_unpeer_v1")
+cmd_status, cmd_status_peer = _lazy("status", "cmd_status"), _lazy("status", "cmd_status_peer")
+cmd_uninstall = _lazy("uninstall", "cmd_uninstall")
+cmd_version = _lazy("version", "cmd_version")
 
 
 def _cmd(name: str, **kw: Any) -> Command:
@@ -130,13 +144,23 @@ def _offload(line: Line) -> list[Command]:
     ns_aliases = ("ns", "namespaces") if line.v1 and (line.minor, line.patch) >= (0, 1) else ("ns",)
     offload = _group(
         "offload",
-        [_cmd("namespace", flags=offload_flags, aliases=ns_aliases, args=exact_n(1), run=cmd_offload)],
+        [
+            _cmd(
+                "namespace",
+                use="namespace name",
+                flags=offload_flags,
+                aliases=ns_aliases,
+                args=exact_n(1),
+                run=cmd_offload,
+            )
+        ],
     )
     unoffload = _group(
         "unoffload",
         [
             _cmd(
                 "namespace",
+                use="namespace name",
                 flags=[Flag("timeout", "duration", 120.0)],
                 aliases=ns_aliases,
                 args=exact_n(1),
@@ -172,19 +196,45 @@ def _v0_commands(line: Line) -> list[Command]:
         ),
         _group(
             "peer",
-            [_cmd("out-of-band", flags=oob_flags, aliases=("oob",), args=exact_n(1), run=cmd_peer_oob)],
+            [
+                _cmd(
+                    "out-of-band",
+                    use="out-of-band cluster-name",
+                    flags=oob_flags,
+                    aliases=("oob",),
+                    args=exact_n(1),
+                    run=cmd_peer_oob,
+                )
+            ],
             persistent=[Flag("timeout", "duration", 120.0)],
         ),
         _group(
             "unpeer",
-            [_cmd("out-of-band", flags=unpeer_flags, aliases=("oob",), args=exact_n(1), run=cmd_unpeer_oob)],
+            [
+                _cmd(
+                    "out-of-band",
+                    use="out-of-band cluster-name",
+                    flags=unpeer_flags,
+                    aliases=("oob",),
+                    args=exact_n(1),
+                    run=cmd_unpeer_oob,
+                )
+            ],
             persistent=[Flag("timeout", "duration", 120.0)],
         ),
         _cmd(
             "status",
             persistent=[ns_flag],
             run=cmd_status,
-            subs=[_cmd("peer", aliases=("peers",), args=ARBITRARY, run=cmd_status_peer)],
+            subs=[
+                _cmd(
+                    "peer",
+                    use="peer <peer-name ...>",
+                    aliases=("peers",),
+                    args=ARBITRARY,
+                    run=cmd_status_peer,
+                )
+            ],
         ),
     ]
 
