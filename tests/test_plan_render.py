@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from lines_cli import hermetic_env, tutor
 
 TUTORIALS = ["service-offloading", "quick-start", "offloading-with-policies", "replicated-deployments",
