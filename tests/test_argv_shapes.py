@@ -345,6 +345,11 @@ def test_every_tool_command_line_is_accepted_by_the_real_cli(name: str, line: st
     if byo:  # the shell names the context with each program's own flag (helm: --kube-context)
         helm = [argv for _, argv in found if argv[0] == "helm" and "--kubeconfig" in argv]
         assert all("--kube-context" in argv and "--context" not in argv for argv in helm), helm
+    # liqoctl's remote factory (v1.2.0 pkg/liqoctl/factory/factory.go remotify) reads the remote
+    # kubeconfig's current context unless --remote-context names the one given with FILE@CONTEXT.
+    peers = [argv for _, argv in found if argv[:2] in (["liqoctl", "peer"], ["liqoctl", "unpeer"])
+             and "--remote-kubeconfig" in argv]
+    assert all(any(a.startswith("--remote-context=") for a in argv) == byo for argv in peers), peers
 
 
 def test_the_cluster_labels_reach_the_install_as_one_flag_value(tmp_path: Path) -> None:

@@ -47,14 +47,7 @@ def test_manifests_of_each_new_tutorial_are_its_own(name: str) -> None:
     assert _raw(name)["manifests"] == name
 
 
-# Engine gaps reported in /tmp/team/GAPS-H13.md (strict: the marks must go when they are fixed).
-_E1 = pytest.mark.xfail(strict=True, reason="E1: a plan expands {local_pod_ip} through Context.capture_value, "
-                        "which raises 'capture ... is not set' instead of showing a placeholder")
-_E2 = pytest.mark.xfail(strict=True, reason="E2: a dry run reports its steps PENDING, which the CLI counts as "
-                        "a failure (exit 1, failure panel)")
-
-
-@pytest.mark.parametrize("name", [pytest.param(n, marks=_E1) if n == "quick-start" else n for n in TUTORIALS])
+@pytest.mark.parametrize("name", TUTORIALS)
 def test_show_renders_every_step_and_its_commands(name: str, tmp_path: Path) -> None:
     res = tutor(tmp_path, "show", name)
     out = res.stdout
@@ -66,7 +59,7 @@ def test_show_renders_every_step_and_its_commands(name: str, tmp_path: Path) -> 
     assert "Traceback" not in out + res.stderr
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=_E2) for n in TUTORIALS])
+@pytest.mark.parametrize("name", TUTORIALS)
 def test_dry_run_renders_the_main_steps_and_runs_nothing(name: str, tmp_path: Path, kubectl_bin: str) -> None:
     try:
         res = tutor(tmp_path, "run", name, "--dry-run", "--simulate")

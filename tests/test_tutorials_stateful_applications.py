@@ -30,11 +30,12 @@ def test_runs_green_with_a_passed_line_for_every_claim(tmp_path: Path, kubectl_b
 
 def test_the_wrong_storage_class_fails_at_the_replicas_and_volumes(tmp_path: Path, kubectl_bin: str) -> None:
     """values.yaml with kind's `standard` class instead of Liqo's `liqo`: the replica bound to the virtual
-    node lyon cannot get a volume there (only Liqo's virtual storage class provisions for a virtual node,
-    pkg/virtualKubelet/... and pkg/liqo-controller-manager/storageprovisioner in v1.2.0), so it never runs."""
+    node lyon cannot get a volume there (only Liqo's virtual storage class provisions for a virtual node:
+    pkg/liqo-controller-manager/offloading/storageprovisioner/remoteprovisioner.go in v1.2.0), so the
+    StatefulSet never has its two replicas Running, one per cluster."""
     steps = wrong_copy(tmp_path / "wrong", NAME, manifest_edit=(
         "values.yaml", "  storageClass: liqo\n", "  storageClass: standard\n"))
-    res = run_wrong(NAME, tmp_path / "wd", steps, "--to", "deploy", "--timeout-scale", "0.1")
+    res = run_wrong(NAME, tmp_path / "wd", steps, "--to", "deploy", "--timeout-scale", "0.05")
     out = res.stdout
     assert res.returncode == 1, out + res.stderr
     assert "✓ the Helm release db is deployed in liqo-demo" in out, out

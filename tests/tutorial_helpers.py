@@ -34,14 +34,17 @@ def context_for(tut: Tutorial, line: str, workdir: Path, byo: bool = False) -> C
 
 
 def claims_of(name: str, workdir: Path, line: str = "v1", steps_dir: Path | None = None) -> dict[str, list[str]]:
-    """Step id -> the claims its checks state, as a run words them (per cluster for `each:`)."""
+    """Step id -> the claims it states (`before:` an action, then its checks), as a run words them (per
+    cluster for `each:`)."""
     tut = loader.load(name, steps_dir)
     ctx = context_for(tut, line, workdir)
-    return {
-        step.id: [ctx.text(c.claim, cl, extra={"timeout": ""})
-                  for c in applicable(step.checks, line) for cl in targets(tut, c.each, c.cluster)]
-        for step in tut.steps
-    }
+    out: dict[str, list[str]] = {}
+    for step in tut.steps:
+        before = [(c, cl) for a in applicable(step.actions, line) for a_cl in targets(tut, a.each, a.cluster)
+                  for c in applicable(a.before, line) for cl in targets(tut, c.each, c.cluster or a_cl)]
+        after = [(c, cl) for c in applicable(step.checks, line) for cl in targets(tut, c.each, c.cluster)]
+        out[step.id] = [ctx.text(c.claim, cl, extra={"timeout": ""}) for c, cl in before + after]
+    return out
 
 
 def run_green(name: str, workdir: Path, steps: Path | None = None) -> str:

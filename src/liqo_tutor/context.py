@@ -140,6 +140,8 @@ class Context:
             kubeconfig_env=spec.env,
             kind_config=kind_config,
             cluster_labels=",".join(f"{k}={v}" for k, v in sorted(spec.labels.items())),
+            # the kubeconfig context of a bring-your-own cluster (`--cluster NAME=FILE@CONTEXT`), else empty
+            context=info.context or "",
         )
         return out
 

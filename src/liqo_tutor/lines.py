@@ -198,9 +198,11 @@ def choose_line(
     for name, line in lines.items():
         if in_range(version, line.range):
             return name, detected
+    needs = " or ".join(f"Liqo {name}" for name in lines)
     raise InputError(
-        f"liqoctl {detected} is not supported (supported: {_ranges(lines)})",
-        hint="install a supported liqoctl release",
+        f"liqoctl {detected} is not supported: this tutorial needs {needs} (supported: {_ranges(lines)})",
+        hint="install a liqoctl release in a supported range; `liqo-tutor list` shows the Liqo lines of "
+        "each tutorial",
     )
 
 

@@ -18,7 +18,9 @@ from liqo_tutor.tutorial import Line, variables_in
 __all__ = ["CLUSTER_BUILTINS", "GLOBAL_BUILTINS", "References", "saves_in"]
 
 GLOBAL_BUILTINS = frozenset({"manifests", "workdir", "line", "liqo_version"})
-CLUSTER_BUILTINS = frozenset({"cluster", "kubeconfig", "kubeconfig_env", "kind_config", "cluster_labels"})
+CLUSTER_BUILTINS = frozenset(
+    {"cluster", "kubeconfig", "kubeconfig_env", "kind_config", "cluster_labels", "context"}
+)
 _KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 

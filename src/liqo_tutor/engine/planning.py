@@ -75,9 +75,7 @@ def dry_run(tut: Tutorial, opts: RunOptions, state: State, reporter: Reporter) -
             )
         for claim in s.checks:
             reporter.note(f"would verify: {claim}")
-        res = StepResult(step_id=s.id, title=s.title, status=Status.PENDING, message="dry run")
-        reporter.step_finished(res)
-        results.append(res)
-    result = RunResult(tutorial=tut.name, line=p.line, steps=tuple(results), duration=0.0)
-    reporter.run_finished(result)
-    return result
+        # Not "finished": nothing ran, so there is no verdict to show, only the plan.
+        results.append(StepResult(step_id=s.id, title=s.title, status=Status.PENDING, message="dry run"))
+    reporter.note(f"dry run: {len(steps)} steps planned, nothing was executed")
+    return RunResult(tutorial=tut.name, line=p.line, steps=tuple(results), duration=0.0)

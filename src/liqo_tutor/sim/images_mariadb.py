@@ -75,17 +75,31 @@ def _server_container(pod: Obj) -> Obj | None:
 
 
 def _secret_value(world: World, cluster: Cluster, pod: Obj, name: str, key: str) -> str | None:
-    """A key of a Secret of the pod's namespace; a reflected pod also finds it in its origin cluster."""
+    """A key of a Secret of the pod's namespace in the pod's OWN cluster (as the kubelet reads it).
+
+    A pod Liqo runs in a provider finds the Secret there only because the virtual kubelet reflected it
+    into the remote namespace (sim/liqo/reflect_config.py); nothing is looked up across clusters.
+    """
     ns = pod["metadata"].get("namespace", "")
-    clusters = [cluster, *[c for c in world.clusters.values() if c is not cluster]]
-    for c in clusters:
-        secret = c.objects.get("secrets", {}).get((ns, name))
-        if secret is not None:
-            raw = (secret.get("data") or {}).get(key)
-            if raw is not None:
-                return base64.b64decode(raw).decode(errors="replace")
-            plain = (secret.get("stringData") or {}).get(key)
-            return str(plain) if plain is not None else None
+    secret = cluster.objects.get("secrets", {}).get((ns, name))
+    if secret is None:
+        return None
+    raw = (secret.get("data") or {}).get(key)
+    if raw is not None:
+        return base64.b64decode(raw).decode(errors="replace")
+    plain = (secret.get("stringData") or {}).get(key)
+    return str(plain) if plain is not None else None
+
+
+def _missing_secret(cluster: Cluster, pod: Obj, container: Obj) -> str | None:
+    """The first Secret the container's env needs (not optional) that its namespace lacks: the kubelet
+    does not start such a container (CreateContainerConfigError `secret "NAME" not found`)."""
+    ns = pod["metadata"].get("namespace", "")
+    for item in container.get("env") or []:
+        ref = (item.get("valueFrom") or {}).get("secretKeyRef") or {}
+        name = str(ref.get("name", ""))
+        if name and not ref.get("optional") and (ns, name) not in cluster.objects.get("secrets", {}):
+            return name
     return None
 
 
@@ -220,7 +234,7 @@ def container_ready(world: World, cluster: Cluster, pod: Obj, now: float) -> boo
     if state.get("synced"):
         return True
     data = datadir(world, cluster, pod)
-    if data is None:
+    if data is None or _missing_secret(cluster, pod, container) is not None:
         return False
     donors = [
         (c, p) for c, p in members(world, cluster, pod) if p["metadata"]["uid"] != pod["metadata"]["uid"]

@@ -166,8 +166,9 @@ class Kubelet:
                     "containerd://" + hashlib.sha256(f"{pod['metadata']['uid']}/{cname}".encode()).hexdigest()
                 )
                 log_key = f"{ns}/{name}/{cname}"
-                if log_key not in logs:
-                    logs[log_key] = beh.startup_log
+                if log_key not in logs:  # the image's entrypoint log: not when `command` replaced it
+                    entry = beh.process is None or beh.process(c) == "server"
+                    logs[log_key] = beh.startup_log if entry else ""
                 exit_at = ctl.get("exit")
                 if exit_at is not None and now >= exit_at:
                     if "code" not in ctl:

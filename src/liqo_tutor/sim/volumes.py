@@ -16,10 +16,12 @@ cluster holding the volume (`volume_data`): it outlives pods and goes with the P
 from __future__ import annotations
 
 import copy
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
+from liqo_tutor.sim import delays
 from liqo_tutor.sim.delays import delay
 from liqo_tutor.sim.helpers import is_virtual_node, node_selector_terms_match, record_event
 from liqo_tutor.sim.kinds_storage import is_default_class
@@ -279,9 +281,51 @@ def _pv_for(claim: Obj, sc: Obj, name: str) -> Obj:
     }
 
 
+HELPER_TIMEOUT = 120  # local-path-provisioner provisioner.go defaultCmdTimeoutSeconds (kind keeps it)
+FAILED_PROVISION_THRESHOLD = 15  # sig-storage-lib-external-provisioner DefaultFailedProvisionThreshold
+
+
+def _helper_pod_times_out(world: World, cluster: Cluster, claim: Obj, sc: Obj, node: Obj) -> None:
+    """local-path-provisioner on a node that cannot run its helper pod (a Liqo virtual node).
+
+    provisioner.go `createHelperPod` creates `helper-pod-create-<pv>` in its own namespace
+    (local-path-storage, never offloaded) with `spec.nodeName` = the selected node and only its own
+    tolerations, then polls it for cmdTimeoutSeconds. Liqo's virtual kubelet does not run a pod of a
+    namespace that is not offloaded, so the helper never succeeds: after the timeout the provisioner
+    fails (`create process timeout after 120 seconds`, wrapped `failed to create volume <pv>`),
+    sig-storage-lib-external-provisioner controller.go records ProvisioningFailed (`failed to provision
+    volume with StorageClass "<class>": ...`) and retries (15 times at most); no PV is ever made, the
+    claim stays Pending.
+    The helper pod itself is not modelled as an object.
+    """
+    timers: dict[str, float] = cluster.private.setdefault("volume_timers", {})
+    uid = claim["metadata"]["uid"]
+    failures = int(timers.get(f"{uid}/helper-failures", 0))
+    if failures >= FAILED_PROVISION_THRESHOLD:
+        return  # the library gives up on the claim: it stays Pending
+    now = time.time()
+    wait = max(HELPER_TIMEOUT * delays.speed()[0], 0.2)
+    due = float(timers.setdefault(f"{uid}/helper", now + wait))
+    if now < due:
+        world.wake_at(due)
+        return
+    timers[f"{uid}/helper"] = now + wait  # the next attempt's helper pod
+    timers[f"{uid}/helper-failures"] = failures + 1
+    world.wake_at(now + wait + 0.001)
+    message = (
+        f'failed to provision volume with StorageClass "{sc["metadata"]["name"]}": failed to create volume '
+        f"pvc-{uid}: create process timeout after {HELPER_TIMEOUT} seconds"
+    )
+    component = _provisioner_identity(LOCAL_PATH, cluster)
+    record_event(cluster, claim, "Warning", "ProvisioningFailed", message, component=component)
+
+
 def _local_path(world: World, cluster: Cluster, claim: Obj, sc: Obj, node: Obj | None) -> Obj | None:
     if node is None:
         return None  # the provisioner needs a node: kind's class is WaitForFirstConsumer
+    if is_virtual_node(node):
+        _helper_pod_times_out(world, cluster, claim, sc, node)
+        return None
     meta = claim["metadata"]
     name = f"pvc-{meta['uid']}"
     pv = _pv_for(claim, sc, name)

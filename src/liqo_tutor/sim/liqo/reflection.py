@@ -1,5 +1,5 @@
 """Service/EndpointSlice reflection into the remote namespaces, and the cross-cluster routes
-(pod IPs remapped per line)."""
+(pod IPs remapped per line). ConfigMaps and Secrets: reflect_config.py."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from liqo_tutor.sim.liqo.objects import (
     _selector_matches,
     hex6,
 )
+from liqo_tutor.sim.liqo.reflect_config import reflect_configuration
 from liqo_tutor.sim.store import Cluster, PodRef, World
 
 __all__ = ["Reflection", "remap", "unmap"]
@@ -120,6 +121,7 @@ class Reflection(LiqoBase):
                 ):
                     r.cluster.delete("endpointslices.discovery.k8s.io", rns, es["metadata"]["name"])
                     changed = True
+        changed |= reflect_configuration(self, world, infos, now)
         return changed
 
     def _reflect_service(self, world: World, o: Info, r: Info, svc: Obj, rns: str) -> bool:

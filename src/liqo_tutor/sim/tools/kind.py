@@ -57,7 +57,8 @@ def _delete_one(sd: Path, name: str, explicit: str | None, log: Log, clusters: d
     pause(delays.delay("kind_delete"))
     ctl = kb.control(sd, start=True)
     result = ctl.delete_cluster(name) if ctl is not None else {"nodes": []}
-    nodes = list(result.get("nodes") or [n["name"] for n in clusters[name].get("nodes", [])])
+    containers = kb.node_containers(clusters[name])
+    nodes = [n for n in result.get("nodes") or [] if n in containers] or containers
     log(f"Deleted nodes: {go_list(nodes)}")
     return True
 
@@ -111,7 +112,7 @@ def cmd_get_nodes(values: dict[str, Any], args: list[str], log: Log) -> int:
         raise KindError(f"failed to list nodes: {docker_failed(ps_cmd(name), '').message}", DOCKER_DOWN)
     found = kb.clusters(simdir())
     wanted = sorted(found) if values.get("all-clusters") else [name]
-    nodes = [n["name"] for c in wanted for n in found.get(c, {}).get("nodes", [])]
+    nodes = [n for c in wanted if c in found for n in kb.node_containers(found[c])]
     if not nodes:
         log(f'No kind nodes found for cluster "{name}".')
         return 0
@@ -160,7 +161,11 @@ def cmd_load_image(values: dict[str, Any], args: list[str], log: Log) -> int:
     if info is None:
         raise KindError(f'no nodes found for cluster "{name}"')
     only = set(values.get("nodes") or ())
-    nodes = [n["name"] for n in info.get("nodes", []) if not only or n["name"] in only]
+    containers = kb.node_containers(info)
+    unknown = [n for n in values.get("nodes") or () if n not in containers]
+    if unknown:  # kind pkg/cmd/kind/load/docker-image/docker-image.go
+        raise KindError(f'unknown node: "{unknown[0]}"')
+    nodes = [n for n in containers if not only or n in only]
     ctl = kb.control(sd, start=True)
     for image, entry in entries:
         already = any(e.get("image") == image and e.get("id") == entry["id"] for e in info.get("images", []))

@@ -28,6 +28,7 @@ __all__ = [
     "docker_failed",
     "exists_message",
     "go_list",
+    "node_containers",
     "ps_cmd",
     "state_clusters",
     "token_of",
@@ -114,6 +115,18 @@ def clusters(sd: Path) -> dict[str, dict[str, Any]]:
     if found is None:
         return {}
     return {c["name"]: c for c in found.clusters()}
+
+
+def node_containers(info: dict[str, Any]) -> list[str]:
+    """The cluster's node containers (docker label io.x-k8s.kind.cluster), as kind's ListNodes sees them.
+
+    Node objects kind did not create (e.g. Liqo's virtual nodes) are not containers: kind never lists,
+    loads into or deletes them (kind pkg/cluster/internal/providers/docker/provider.go ListNodes).
+    """
+    spec = info.get("spec") or {}
+    names = [str(n[0]) for n in spec.get("nodes") or []] or [f"{info.get('name', 'kind')}-control-plane"]
+    listed = [str(n["name"]) for n in info.get("nodes", []) if n.get("name") in names]
+    return listed + [n for n in names if n not in listed]
 
 
 # --- names -----------------------------------------------------------------------------------------
