@@ -88,10 +88,8 @@ class Playground:
 
 
 @contextmanager
-def playground(kubectl_bin: str, home: Path) -> Iterator[Playground]:
-    world = World(seed="tests")
-    register(world)
-    pg = Playground(world, kubectl_bin, home)
+def reconciling(world: World) -> Iterator[None]:
+    """The daemon's loop in miniature for the block: a thread reconciles `world` when a wake-up is due."""
     stop = threading.Event()
 
     def tick() -> None:
@@ -103,9 +101,20 @@ def playground(kubectl_bin: str, home: Path) -> Iterator[Playground]:
     ticker = threading.Thread(target=tick, daemon=True)
     ticker.start()
     try:
-        yield pg
+        yield
     finally:
         stop.set()
         ticker.join(timeout=5)
+
+
+@contextmanager
+def playground(kubectl_bin: str, home: Path) -> Iterator[Playground]:
+    world = World(seed="tests")
+    register(world)
+    pg = Playground(world, kubectl_bin, home)
+    try:
+        with reconciling(world):
+            yield pg
+    finally:
         for handle in pg.handles:
             handle.shutdown()

@@ -6,7 +6,6 @@ import glob
 import os
 import shutil
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from pathlib import Path
 from liqo_tutor.sim.apiserver import ApiServerHandle, serve_cluster
 from liqo_tutor.sim.controllers import register
 from liqo_tutor.sim.store import ClusterSpec, World
+from sim_world import reconciling
 
 APP = Path(__file__).resolve().parents[1] / "manifests" / "app.yaml"
 
@@ -85,16 +85,6 @@ def playground(tmp_path: Path, kubectl_bin: str) -> Iterator[Playground]:
     )
     world.reconcile()
     handle = serve_cluster(world, cluster)
-    stop = threading.Event()
-
-    def tick() -> None:
-        while not stop.wait(0.05):
-            due = world.next_wake()
-            if due is not None and due <= time.time():
-                world.reconcile()
-
-    ticker = threading.Thread(target=tick, daemon=True)
-    ticker.start()
     kubeconfig = tmp_path / "kc.yaml"
     kubeconfig.write_text(
         "apiVersion: v1\nkind: Config\n"
@@ -107,12 +97,11 @@ def playground(tmp_path: Path, kubectl_bin: str) -> Iterator[Playground]:
     home.mkdir()
     p = Playground(world, handle, kubeconfig, home, kubectl_bin)
     try:
-        assert p.kubectl("create", "namespace", "liqo-demo").returncode == 0
-        assert p.kubectl("apply", "-n", "liqo-demo", "-f", str(APP)).returncode == 0
-        done = p.kubectl("rollout", "status", "-n", "liqo-demo", "deploy/flights-service", "--timeout=30s")
-        assert done.returncode == 0, done.stderr
-        yield p
+        with reconciling(world):
+            assert p.kubectl("create", "namespace", "liqo-demo").returncode == 0
+            assert p.kubectl("apply", "-n", "liqo-demo", "-f", str(APP)).returncode == 0
+            done = p.kubectl("rollout", "status", "-n", "liqo-demo", "deploy/flights-service", "--timeout=30s")
+            assert done.returncode == 0, done.stderr
+            yield p
     finally:
-        stop.set()
-        ticker.join(timeout=5)
         handle.shutdown()

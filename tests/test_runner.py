@@ -52,7 +52,8 @@ def _when_ready(marker: Path, fn: object, *args: object) -> threading.Thread:
         # long to start the child. The bound only keeps a broken fake-tool from hanging the suite.
         ready = marker.with_name(marker.name + ".ready")
         deadline = time.monotonic() + 120
-        while not ready.exists() and time.monotonic() < deadline:
+        # The trap is installed and the runner waits for the child (so Ctrl-C now stops it).
+        while not (ready.exists() and runner.running()) and time.monotonic() < deadline:
             threading.Event().wait(0.01)
         fn(*args)  # type: ignore[operator]
 

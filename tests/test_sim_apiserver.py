@@ -6,7 +6,6 @@ import ipaddress
 import json
 import re
 import subprocess
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from liqo_tutor.sim.apiserver import ApiServerHandle, serve_cluster, strategic_m
 from liqo_tutor.sim.controllers import register
 from liqo_tutor.sim.kinds import human_duration
 from liqo_tutor.sim.store import ApiError, ClusterSpec, World
+from sim_world import reconciling
 
 REPO = Path(__file__).resolve().parents[1]
 APP = REPO / "manifests" / "app.yaml"
@@ -40,28 +40,6 @@ class Sim:
             env=env,
             check=False,
         )
-
-
-class _Ticker:
-    """The daemon's loop in miniature: reconcile when a wake-up is due."""
-
-    def __init__(self, world: World) -> None:
-        self.world = world
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        import time
-
-        while not self.stop.wait(0.05):
-            due = self.world.next_wake()
-            if due is not None and due <= time.time():
-                self.world.reconcile()
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(timeout=5)
 
 
 def _kubeconfig(path: Path, url: str) -> None:
@@ -88,15 +66,14 @@ def sim(tmp_path: Path, kubectl_bin: str, request: pytest.FixtureRequest) -> Ite
     )
     world.reconcile()
     handle = serve_cluster(world, cluster)
-    ticker = _Ticker(world)
     kubeconfig = tmp_path / "london.kubeconfig"
     _kubeconfig(kubeconfig, handle.url)
     home = tmp_path / "home"
     home.mkdir()
     try:
-        yield Sim(world, handle, kubeconfig, home, kubectl_bin)
+        with reconciling(world):
+            yield Sim(world, handle, kubeconfig, home, kubectl_bin)
     finally:
-        ticker.close()
         handle.shutdown()
 
 

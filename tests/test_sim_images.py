@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from liqo_tutor.sim.controllers import register
 from liqo_tutor.sim.delays import delay
 from liqo_tutor.sim.shell import Shell
 from liqo_tutor.sim.store import ClusterSpec, World
+from sim_world import reconciling
 
 APP = Path(__file__).resolve().parents[1] / "manifests" / "app.yaml"
 
@@ -78,23 +78,12 @@ def env(tmp_path: Path, kubectl_bin: str) -> Iterator[_Env]:
     )
     world.reconcile()
     handle = serve_cluster(world, cluster)
-    stop = threading.Event()
-
-    def tick() -> None:
-        while not stop.wait(0.05):
-            due = world.next_wake()
-            if due is not None and due <= time.time():
-                world.reconcile()
-
-    ticker = threading.Thread(target=tick, daemon=True)
-    ticker.start()
     e = _Env(world, handle, tmp_path, kubectl_bin)
     try:
-        assert e.kubectl("create", "namespace", "liqo-demo").returncode == 0
-        yield e
+        with reconciling(world):
+            assert e.kubectl("create", "namespace", "liqo-demo").returncode == 0
+            yield e
     finally:
-        stop.set()
-        ticker.join(timeout=5)
         handle.shutdown()
 
 

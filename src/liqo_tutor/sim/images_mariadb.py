@@ -682,25 +682,14 @@ def register() -> None:
 def interact(shell: Shell, argv: list[str], chan: Any, tty: bool, log: list[str] | None = None) -> int:
     """The client as a container's or exec's process on a stream (kubectl run -i/--tty, kubectl exec -it):
     the banner and prompt on a terminal, statements read line by line, `Bye` at the end."""
-    from liqo_tutor.sim.streams.terminal import LineReader, to_terminal
+    from liqo_tutor.sim.streams.terminal import LineReader, emitter
 
     ctx = shell.ctx
     with ctx.world.lock:
         session = Session(ctx.world, ctx.cluster, ctx.namespace, _own_pod(shell), argv, tty)
         text, errors, code = session.start()
 
-    def emit(text: str, err: bool = False) -> None:
-        if not text:
-            return
-        if log is not None:
-            log.append(text)
-        if tty:
-            chan.write_out(to_terminal(text))
-        elif err:
-            chan.write_err(text.encode())
-        else:
-            chan.write_out(text.encode())
-
+    emit = emitter(chan, tty, log)
     emit(text)
     emit(errors, err=True)
     if code is not None:

@@ -16,6 +16,7 @@ import ipaddress
 from typing import Any
 
 from liqo_tutor.sim.store import Cluster, Obj, World
+from liqo_tutor.sim.volumes import kind_storage_class
 
 __all__ = ["KindSystemController", "preloaded_images", "system_objects"]
 
@@ -365,20 +366,6 @@ def _local_path() -> list[Obj]:
     ]
 
 
-def _storage_class() -> Obj:
-    return {
-        "apiVersion": "storage.k8s.io/v1",
-        "kind": "StorageClass",
-        "metadata": {
-            "name": "standard",
-            "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
-        },
-        "provisioner": "rancher.io/local-path",
-        "volumeBindingMode": "WaitForFirstConsumer",
-        "reclaimPolicy": "Delete",
-    }
-
-
 def system_objects(cluster: Cluster) -> list[Obj]:
     """Everything kind and kubeadm add to a new cluster, in creation order."""
     objs: list[Obj] = []
@@ -389,7 +376,7 @@ def system_objects(cluster: Cluster) -> list[Obj]:
     objs.extend(_node_agents(cluster))
     objs.extend(_local_path())
     if cluster.kind_for("storageclasses.storage.k8s.io") is not None:
-        objs.append(_storage_class())
+        objs.append(kind_storage_class())
     return objs
 
 

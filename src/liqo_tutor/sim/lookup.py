@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from liqo_tutor.sim.store import ApiError, Cluster, Obj, ResourceKind
 
-__all__ = ["existing", "namespace_must_exist"]
+__all__ = ["existing", "existing_pod", "namespace_must_exist"]
 
 
 def namespace_must_exist(cluster: Cluster, kind: ResourceKind, namespace: str) -> None:
@@ -20,3 +20,13 @@ def existing(cluster: Cluster, kind: ResourceKind, namespace: str, name: str) ->
     if obj is None:
         raise cluster.not_found(kind, name)
     return obj
+
+
+def existing_pod(cluster: Cluster, namespace: str, name: str) -> Obj:
+    """The pod an exec/attach/portforward request names (under the world's lock); its NotFound if absent."""
+    pod = cluster.get("pods", namespace, name)
+    if pod is None:
+        kind = cluster.kind_for("pods")
+        assert kind is not None
+        raise cluster.not_found(kind, name)
+    return pod

@@ -26,6 +26,7 @@ from liqo_tutor.sim.helpers import (
     selector_matches,
     set_status,
 )
+from liqo_tutor.sim.quantity import quantity
 from liqo_tutor.sim.store import Cluster, Obj, World, now_iso
 
 __all__ = ["Scheduler", "fit_error_message", "tolerates"]
@@ -45,27 +46,6 @@ ERR_EXISTING_ANTI_AFFINITY = "node(s) didn't satisfy existing pods anti-affinity
 ERR_PORTS = "node(s) didn't have free ports for the requested pod ports"
 NOT_HELPFUL = "Preemption is not helpful for scheduling"
 NO_VICTIMS = "No preemption victims found for incoming pod"
-
-_SUFFIX = {
-    "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15,
-    "Ki": 2.0**10, "Mi": 2.0**20, "Gi": 2.0**30, "Ti": 2.0**40, "Pi": 2.0**50,
-}  # fmt: skip
-
-
-def quantity(value: Any) -> float:
-    """A resource.Quantity ("100m", "70Mi", "2", "1e3") as a float."""
-    text = str(value).strip()
-    for suffix in sorted(_SUFFIX, key=len, reverse=True):
-        if text.endswith(suffix):
-            try:
-                return float(text[: -len(suffix)]) * _SUFFIX[suffix]
-            except ValueError:
-                return 0.0
-    try:
-        return float(text)
-    except ValueError:
-        return 0.0
-
 
 def tolerates(tolerations: list[Obj] | None, taint: Obj) -> bool:
     """v1.Toleration.ToleratesTaint: effect, key (empty = any), Exists or Equal value."""

@@ -17,7 +17,8 @@ import math
 from collections.abc import Callable
 
 from liqo_tutor.sim.helpers import labels_match, node_selector_terms_match, selector_matches
-from liqo_tutor.sim.scheduler import Snapshot, quantity, spread_selector, term_matches, tolerates
+from liqo_tutor.sim.quantity import quantity
+from liqo_tutor.sim.scheduler import Snapshot, spread_selector, term_matches, tolerates
 from liqo_tutor.sim.store import Obj
 
 __all__ = ["best_node", "scores"]

@@ -14,7 +14,7 @@ import hashlib
 import json
 from typing import Any
 
-from liqo_tutor.sim.helpers import record_event
+from liqo_tutor.sim.helpers import owned_by, owner_ref, record_event
 from liqo_tutor.sim.store import ApiError, Cluster, Obj, ResourceKind, World
 
 __all__ = ["StatefulSetController", "register", "resolve_host"]
@@ -141,21 +141,6 @@ def _admit(cluster: Cluster, kind: ResourceKind, obj: Obj, old: Obj | None) -> N
     pod_spec.setdefault("securityContext", {})
 
 
-def _owner_ref(obj: Obj) -> Obj:
-    return {
-        "apiVersion": obj["apiVersion"],
-        "kind": obj["kind"],
-        "name": obj["metadata"]["name"],
-        "uid": obj["metadata"]["uid"],
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
-
-
-def _owned_by(obj: Obj, owner: Obj) -> bool:
-    return any(r.get("uid") == owner["metadata"]["uid"] for r in obj["metadata"].get("ownerReferences") or [])
-
-
 def _pod_ready(pod: Obj) -> bool:
     status = pod.get("status") or {}
     return status.get("phase") == "Running" and any(
@@ -199,7 +184,7 @@ class StatefulSetController:
         pods: dict[int, Obj] = {}
         for p in cluster.list("pods", ns):
             ordinal = _ordinal(name, p["metadata"]["name"])
-            if ordinal is not None and _owned_by(p, sts):
+            if ordinal is not None and owned_by(p, sts):
                 pods[ordinal] = p
         changed = self._replace_failed(cluster, pods)
         if not changed:
@@ -210,7 +195,7 @@ class StatefulSetController:
             pods = {
                 o: p
                 for p in cluster.list("pods", ns)
-                if (o := _ordinal(name, p["metadata"]["name"])) is not None and _owned_by(p, sts)
+                if (o := _ordinal(name, p["metadata"]["name"])) is not None and owned_by(p, sts)
             }
         return self._status(cluster, sts, pods, replicas, revision) or changed
 
@@ -335,7 +320,7 @@ class StatefulSetController:
                 "name": pod_name,
                 "namespace": sts["metadata"]["namespace"],
                 "labels": labels,
-                "ownerReferences": [_owner_ref(sts)],
+                "ownerReferences": [owner_ref(sts)],
             },
             "spec": spec,
         }

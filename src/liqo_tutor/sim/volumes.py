@@ -32,10 +32,12 @@ __all__ = [
     "SELECTED_NODE",
     "VolumeController",
     "filter_node",
+    "kind_storage_class",
     "pod_claims",
     "pod_volume_key",
     "prebind",
     "prefilter",
+    "pv_for",
     "register",
     "volume_data",
 ]
@@ -265,7 +267,8 @@ def volume_data(world: World, where: tuple[str, str]) -> dict[str, Any] | None:
 # --- provisioners --------------------------------------------------------------------------------
 
 
-def _pv_for(claim: Obj, sc: Obj, name: str) -> Obj:
+def pv_for(claim: Obj, sc: Obj, name: str) -> Obj:
+    """The PersistentVolume a provisioner makes for `claim` of class `sc`."""
     spec = claim.get("spec") or {}
     return {
         "apiVersion": "v1",
@@ -328,7 +331,7 @@ def _local_path(world: World, cluster: Cluster, claim: Obj, sc: Obj, node: Obj |
         return None
     meta = claim["metadata"]
     name = f"pvc-{meta['uid']}"
-    pv = _pv_for(claim, sc, name)
+    pv = pv_for(claim, sc, name)
     node_name = node["metadata"]["name"]
     pv["metadata"]["annotations"] = {
         "local.path.provisioner/selected-node": node_name,
@@ -369,7 +372,8 @@ def _provisioner_identity(provisioner: str, cluster: Cluster) -> str:
     return known[provisioner]
 
 
-def _kind_class() -> Obj:
+def kind_storage_class() -> Obj:
+    """kind's default StorageClass `standard` (local-path-provisioner), as kind creates it."""
     return {
         "apiVersion": "storage.k8s.io/v1",
         "kind": "StorageClass",
@@ -400,7 +404,7 @@ class VolumeController:
             if not cluster.private.get("storage_seeded"):
                 cluster.private["storage_seeded"] = True
                 if cluster.get(SC, None, "standard") is None:
-                    cluster.create(_kind_class())
+                    cluster.create(kind_storage_class())
                     changed = True
             for claim in cluster.list(PVC):
                 if claim["metadata"].get("deletionTimestamp"):

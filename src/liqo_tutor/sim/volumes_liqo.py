@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 from liqo_tutor.sim.helpers import is_virtual_node
 from liqo_tutor.sim.store import Cluster, Obj, World
+from liqo_tutor.sim.volumes import pv_for
 
 __all__ = [
     "LIQO_PROVISIONER",
@@ -137,22 +138,9 @@ _provider.append(default_remote_claim)
 
 
 def _pv(claim: Obj, sc: Obj) -> Obj:
-    spec = claim.get("spec") or {}
-    return {
-        "apiVersion": "v1",
-        "kind": "PersistentVolume",
-        "metadata": {
-            "name": f"pvc-{claim['metadata']['uid']}",
-            "annotations": {"pv.kubernetes.io/provisioned-by": LIQO_PROVISIONER},
-        },
-        "spec": {
-            "accessModes": list(spec.get("accessModes") or []),
-            "capacity": {"storage": ((spec.get("resources") or {}).get("requests") or {}).get("storage", "")},
-            "persistentVolumeReclaimPolicy": sc.get("reclaimPolicy") or "Delete",
-            "storageClassName": sc["metadata"]["name"],
-            "volumeMode": spec.get("volumeMode") or "Filesystem",
-        },
-    }
+    pv = pv_for(claim, sc, f"pvc-{claim['metadata']['uid']}")
+    pv["metadata"]["annotations"]["pv.kubernetes.io/provisioned-by"] = LIQO_PROVISIONER
+    return pv
 
 
 def _remote(world: World, cluster: Cluster, claim: Obj, sc: Obj, node: Obj) -> Obj | None:

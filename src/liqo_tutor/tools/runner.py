@@ -35,6 +35,7 @@ __all__ = [
     "display_of",
     "reset",
     "run",
+    "running",
     "terminate_all",
 ]
 
@@ -120,6 +121,12 @@ def cancelled() -> threading.Event | None:
 def reset() -> None:
     """Allow new commands again after `terminate_all` (tests, long-lived callers)."""
     _stopping.clear()
+
+
+def running() -> list[int]:
+    """The pids of the children being waited for now (a child is in it once Ctrl-C would stop it)."""
+    with _lock:
+        return list(_live)
 
 
 def terminate_all(grace: float = 3.0) -> None:

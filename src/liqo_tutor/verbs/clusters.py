@@ -1,16 +1,31 @@
-"""Helpers of create-cluster and delete-cluster: the provider's list and delete commands."""
+"""Helpers of create-cluster and delete-cluster: their base class, the provider's list and delete commands."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
+from liqo_tutor.plan_types import PlanCommand
 from liqo_tutor.timeouts import default_timeout_argv
 from liqo_tutor.tools import kind as kind_tool
+from liqo_tutor.verbs.base import ActionModel, Verb, when_of
 
 if TYPE_CHECKING:
     from liqo_tutor.context import Context
+    from liqo_tutor.tutorial import Action
 
-__all__ = ["delete_existing", "existing_clusters"]
+__all__ = ["ClusterVerb", "delete_existing", "existing_clusters"]
+
+M = TypeVar("M", bound=ActionModel)
+
+
+class ClusterVerb(Verb[M]):
+    """A verb whose command acts on a whole cluster (create/delete): shown without a cluster context."""
+
+    needs_cluster: ClassVar[bool] = True
+
+    def plan(self, ctx: Context, action: Action, cluster: str | None) -> list[PlanCommand]:
+        argv = ctx.argv(self.command(self.spec(action)), cluster)
+        return [PlanCommand(cluster, ctx.display(argv, None), when_of(action))]
 
 
 def existing_clusters(ctx: Context) -> list[str]:

@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from liqo_tutor.errors import StepFailed
-from liqo_tutor.plan_types import PlanCommand
-from liqo_tutor.verbs.base import ActionModel, Verb, when_of
-from liqo_tutor.verbs.clusters import delete_existing, existing_clusters
+from liqo_tutor.verbs.base import ActionModel
+from liqo_tutor.verbs.clusters import ClusterVerb, delete_existing, existing_clusters
 from liqo_tutor.verbs.registry import register
 
 if TYPE_CHECKING:
@@ -27,18 +26,13 @@ class CreateClusterModel(ActionModel):
     create_cluster: str = Field(alias="create-cluster")
 
 
-class CreateClusterVerb(Verb[CreateClusterModel]):
+class CreateClusterVerb(ClusterVerb[CreateClusterModel]):
     name = "create-cluster"
     model = CreateClusterModel
-    needs_cluster = True
     creates_cluster = True
 
     def command(self, spec: CreateClusterModel) -> str:
         return spec.create_cluster
-
-    def plan(self, ctx: Context, action: Action, cluster: str | None) -> list[PlanCommand]:
-        argv = ctx.argv(self.command(self.spec(action)), cluster)
-        return [PlanCommand(cluster, ctx.display(argv, None), when_of(action))]
 
     def run(self, ctx: Context, action: Action, cluster: str | None) -> None:
         assert cluster is not None

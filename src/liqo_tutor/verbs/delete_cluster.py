@@ -6,9 +6,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from liqo_tutor.plan_types import PlanCommand
-from liqo_tutor.verbs.base import ActionModel, Verb, when_of
-from liqo_tutor.verbs.clusters import existing_clusters
+from liqo_tutor.verbs.base import ActionModel
+from liqo_tutor.verbs.clusters import ClusterVerb, existing_clusters
 from liqo_tutor.verbs.registry import register
 
 if TYPE_CHECKING:
@@ -22,17 +21,12 @@ class DeleteClusterModel(ActionModel):
     delete_cluster: str = Field(alias="delete-cluster")
 
 
-class DeleteClusterVerb(Verb[DeleteClusterModel]):
+class DeleteClusterVerb(ClusterVerb[DeleteClusterModel]):
     name = "delete-cluster"
     model = DeleteClusterModel
-    needs_cluster = True
 
     def command(self, spec: DeleteClusterModel) -> str:
         return spec.delete_cluster
-
-    def plan(self, ctx: Context, action: Action, cluster: str | None) -> list[PlanCommand]:
-        argv = ctx.argv(self.command(self.spec(action)), cluster)
-        return [PlanCommand(cluster, ctx.display(argv, None), when_of(action))]
 
     def run(self, ctx: Context, action: Action, cluster: str | None) -> None:
         assert cluster is not None

@@ -18,9 +18,9 @@
 from __future__ import annotations
 
 import copy
-import re
 from typing import TYPE_CHECKING, Any
 
+from liqo_tutor.sim.quantity import quantity
 from liqo_tutor.sim.store import World, now_iso
 
 if TYPE_CHECKING:
@@ -66,26 +66,6 @@ _CONDITIONS = {  # type -> {ready: (status, reason, message)}
     },
 }
 
-_QTY = re.compile(r"^(\d+(?:\.\d+)?)(m|Ki|Mi|Gi|Ti|k|M|G|T)?$")
-_MULT = {
-    "": 1.0,
-    "m": 1e-3,
-    "Ki": 2**10,
-    "Mi": 2**20,
-    "Gi": 2**30,
-    "Ti": 2**40,
-    "k": 1e3,
-    "M": 1e6,
-    "G": 1e9,
-    "T": 1e12,
-}
-
-
-def _qty(text: str) -> float:
-    m = _QTY.match(str(text).strip())
-    return float(m.group(1)) * _MULT[m.group(2) or ""] if m else 0.0
-
-
 def _cond(conditions: list[Obj] | None, ctype: str) -> Obj:
     return next((c for c in conditions or [] if c.get("type") == ctype), {})
 
@@ -123,7 +103,7 @@ def _v0_offer_quota(r: Info) -> dict[str, str]:
             continue
         alloc = (node.get("status") or {}).get("allocatable") or KIND_NODE
         for k in totals:
-            totals[k] += _qty(str(alloc.get(k, KIND_NODE[k])))
+            totals[k] += quantity(str(alloc.get(k, KIND_NODE[k])))
     share = SHARING_PERCENTAGE / 100
     return {
         "cpu": f"{int(totals['cpu'] * share * 1000)}m",

@@ -12,6 +12,7 @@ import threading
 from http.server import BaseHTTPRequestHandler
 
 from liqo_tutor.sim import images
+from liqo_tutor.sim.lookup import existing_pod
 from liqo_tutor.sim.store import ApiError, Cluster, Obj, World
 from liqo_tutor.sim.streams.spdy import SpdySession, SpdyStream
 from liqo_tutor.sim.streams.upgrade import close_on_teardown, upgrade
@@ -110,11 +111,7 @@ def serve_portforward(
 ) -> None:
     """POST/GET pods/NAME/portforward: the pod must be running; then serve streams until the client leaves."""
     with world.lock:
-        pod = cluster.get("pods", ns, name)
-        if pod is None:
-            kind = cluster.kind_for("pods")
-            assert kind is not None
-            raise cluster.not_found(kind, name)
+        pod = existing_pod(cluster, ns, name)
         if (pod.get("status") or {}).get("phase") != "Running":
             raise ApiError(400, "BadRequest", f"pod {name} is not running")
     up = upgrade(handler, portforward=True)

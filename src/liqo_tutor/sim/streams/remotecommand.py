@@ -14,11 +14,12 @@ import time
 from http.server import BaseHTTPRequestHandler
 
 from liqo_tutor.sim import images
+from liqo_tutor.sim.lookup import existing_pod
 from liqo_tutor.sim.shell import SHELLS, Shell
 from liqo_tutor.sim.store import ApiError, Cluster, Obj, World
 from liqo_tutor.sim.streams.channels import Channels, SpdyChannels, WsChannels, exit_status
 from liqo_tutor.sim.streams.spdy import SpdySession
-from liqo_tutor.sim.streams.terminal import interact, to_terminal
+from liqo_tutor.sim.streams.terminal import interact, write_text
 from liqo_tutor.sim.streams.upgrade import close_on_teardown, upgrade
 
 __all__ = ["serve_remotecommand"]
@@ -53,11 +54,7 @@ def _target(
 ) -> tuple[Cluster, Obj, Obj]:
     """(cluster, pod, container) to run in, or the ApiError the API server/kubelet answers."""
     with world.lock:
-        pod = cluster.get("pods", ns, name)
-        if pod is None:
-            kind = cluster.kind_for("pods")
-            assert kind is not None
-            raise cluster.not_found(kind, name)
+        pod = existing_pod(cluster, ns, name)
         containers = pod.get("spec", {}).get("containers") or []
         cname = (q.get("container") or [""])[-1] or (containers[0]["name"] if containers else "")
         container = next((c for c in containers if c.get("name") == cname), None)
@@ -120,12 +117,7 @@ def _run(shell: Shell, argv: list[str], chan: Channels, tty: bool, log: list[str
     for text, err in ((res.out, False), (res.err, True)):
         if log is not None and text:
             log.append(text)
-        if tty:
-            chan.write_out(to_terminal(text))
-        elif err:
-            chan.write_err(text.encode())
-        else:
-            chan.write_out(text.encode())
+        write_text(chan, tty, text, err)
     return res.code
 
 

@@ -16,6 +16,8 @@ import zlib
 from collections.abc import Callable
 from typing import Protocol
 
+from liqo_tutor.sim.streams.sockio import read_exact
+
 __all__ = ["SPDY_DICTIONARY", "SocketTransport", "SpdySession", "SpdyStream", "Transport"]
 
 _WORDS = (
@@ -237,13 +239,7 @@ class SocketTransport:
         self._sock = sock
 
     def read(self, n: int) -> bytes:
-        data = b""
-        while len(data) < n:
-            chunk = self._rfile.read(n - len(data))
-            if not chunk:
-                raise EOFError("connection closed")
-            data += chunk
-        return data
+        return read_exact(self._rfile, n)
 
     def write(self, data: bytes) -> None:
         self._sock.sendall(data)

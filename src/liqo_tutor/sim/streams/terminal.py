@@ -6,15 +6,44 @@ their input is not a terminal.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from liqo_tutor.sim.shell import Shell
 from liqo_tutor.sim.streams.channels import Channels
 
-__all__ = ["LineReader", "interact", "to_terminal"]
+__all__ = ["Emit", "LineReader", "emitter", "interact", "to_terminal", "write_text"]
 
 
 def to_terminal(text: str) -> bytes:
     """Output as a pty passes it on (ONLCR: newline becomes CR LF)."""
     return text.replace("\r\n", "\n").replace("\n", "\r\n").encode()
+
+
+class Emit(Protocol):
+    def __call__(self, text: str, err: bool = False) -> None: ...
+
+
+def write_text(chan: Channels, tty: bool, text: str, err: bool = False) -> None:
+    """Text to the client: on a terminal as typed output (CRLF), else to stdout or stderr."""
+    if tty:
+        chan.write_out(to_terminal(text))
+    elif err:
+        chan.write_err(text.encode())
+    else:
+        chan.write_out(text.encode())
+
+
+def emitter(chan: Channels, tty: bool, log: list[str] | None = None) -> Emit:
+    """What a process's output goes through: empty text dropped, the rest logged (when asked) and written."""
+
+    def emit(text: str, err: bool = False) -> None:
+        if not text:
+            return
+        if log is not None:
+            log.append(text)
+        write_text(chan, tty, text, err)
+
+    return emit
 
 
 class LineReader:
@@ -88,19 +117,7 @@ class LineReader:
 def interact(shell: Shell, chan: Channels, tty: bool, log: list[str] | None = None) -> int:
     """Run `shell` on the client's input until `exit` or end of input: the shell's exit status."""
     reader = LineReader(chan, tty)
-
-    def emit(text: str, err: bool = False) -> None:
-        if not text:
-            return
-        if log is not None:
-            log.append(text)
-        if tty:
-            chan.write_out(to_terminal(text))
-        elif err:
-            chan.write_err(text.encode())
-        else:
-            chan.write_out(text.encode())
-
+    emit = emitter(chan, tty, log)
     shell.emit = emit
     while not chan.gone.is_set():
         if tty:

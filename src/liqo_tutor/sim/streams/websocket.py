@@ -13,6 +13,8 @@ import socket
 import struct
 import threading
 
+from liqo_tutor.sim.streams.sockio import read_exact
+
 __all__ = ["OP_BINARY", "OP_CLOSE", "OP_PING", "OP_PONG", "OP_TEXT", "WebSocket", "accept_key"]
 
 _GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -34,13 +36,7 @@ class WebSocket:
         self.closed = False
 
     def _read_exact(self, n: int) -> bytes:
-        data = b""
-        while len(data) < n:
-            chunk = self._rfile.read(n - len(data))
-            if not chunk:
-                raise EOFError("connection closed")
-            data += chunk
-        return data
+        return read_exact(self._rfile, n)
 
     def _read_frame(self) -> tuple[bool, int, bytes]:
         b0, b1 = self._read_exact(2)

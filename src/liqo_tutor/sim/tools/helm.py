@@ -366,11 +366,17 @@ def cmd_list(args: list[str], flags: Flags) -> int:
     return 0
 
 
-def cmd_status(args: list[str], flags: Flags) -> int:
+def _history(flags: Flags, name: str) -> list[hr.Release]:
+    """The release's stored revisions, oldest first; "release: not found" when it has none."""
     kc, namespace = _client(flags)
-    history = hr.releases(kc, namespace, args[0])
+    history = hr.releases(kc, namespace, name)
     if not history:
         raise hr.HelmError("release: not found")
+    return history
+
+
+def cmd_status(args: list[str], flags: Flags) -> int:
+    history = _history(flags, args[0])
     release = history[-1].data
     fmt = _one(flags, "output") or "table"
     if fmt == "json":  # status.go: the release object itself, encoded
@@ -424,10 +430,7 @@ def cmd_search(args: list[str], flags: Flags) -> int:
 
 
 def cmd_history(args: list[str], flags: Flags) -> int:
-    kc, namespace = _client(flags)
-    history = hr.releases(kc, namespace, args[0])
-    if not history:
-        raise hr.HelmError("release: not found")
+    history = _history(flags, args[0])
     rows = [["REVISION", "UPDATED", "STATUS", "CHART", "APP VERSION", "DESCRIPTION"]]
     for rel in history:
         meta = (rel.data.get("chart") or {}).get("metadata") or {}
@@ -444,10 +447,7 @@ def cmd_history(args: list[str], flags: Flags) -> int:
 
 def cmd_get(args: list[str], flags: Flags) -> int:
     """`helm get values|manifest|notes RELEASE`."""
-    kc, namespace = _client(flags)
-    history = hr.releases(kc, namespace, args[1])
-    if not history:
-        raise hr.HelmError("release: not found")
+    history = _history(flags, args[1])
     rel = history[-1].data
     if args[0] == "manifest":
         out(str(rel.get("manifest") or ""))

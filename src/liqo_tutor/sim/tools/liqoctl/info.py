@@ -15,23 +15,16 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from liqo_tutor.sim.kclient import ApiError, KubeClient, Res, builtin
+from liqo_tutor.sim.kclient import ApiError, KubeClient, Res
 from liqo_tutor.sim.tools.liqoctl.boxes import CHECK, CROSS, Section, box
-from liqo_tutor.sim.tools.liqoctl.common import client
+from liqo_tutor.sim.tools.liqoctl.common import CM, DEPLOY, NODES, NS, PODS, Obj, client
+from liqo_tutor.sim.tools.liqoctl.common import REMOTE_ID_LABEL as REMOTE_ID
 
 if TYPE_CHECKING:
     from liqo_tutor.sim.tools.liqoctl.cli import Ctx
 
 __all__ = ["cmd_info", "cmd_info_peer"]
 
-Obj = dict[str, Any]
-
-NS = builtin("namespaces")
-NODES = builtin("nodes")
-PODS = builtin("pods")
-CM = builtin("configmaps")
-DEPLOY = builtin("deployments.apps")
-REMOTE_ID = "liqo.io/remote-cluster-id"
 FC = Res("core.liqo.io", "v1beta1", "foreignclusters", False)
 CONF = Res("networking.liqo.io", "v1beta1", "configurations", True)
 GWS = Res("networking.liqo.io", "v1beta1", "gatewayservers", True)

@@ -12,27 +12,19 @@
 
 from __future__ import annotations
 
-import re
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from liqo_tutor.sim.kclient import ApiError, KubeClient, Res, builtin
+from liqo_tutor.sim.kclient import ApiError, KubeClient, Res
+from liqo_tutor.sim.quantity import quantity
 from liqo_tutor.sim.tools.liqoctl.boxes import CHECK, CROSS, Section, box
-from liqo_tutor.sim.tools.liqoctl.common import client
+from liqo_tutor.sim.tools.liqoctl.common import CM, DEPLOY, DS, NODES, NS, SVC, Obj, client
 
 if TYPE_CHECKING:
     from liqo_tutor.sim.tools.liqoctl.cli import Ctx
 
 __all__ = ["cmd_status", "cmd_status_peer"]
 
-Obj = dict[str, Any]
-
-NS = builtin("namespaces")
-NODES = builtin("nodes")
-SVC = builtin("services")
-CM = builtin("configmaps")
-DEPLOY = builtin("deployments.apps")
-DS = builtin("daemonsets.apps")
 FC = Res("discovery.liqo.io", "v1alpha1", "foreignclusters", False)
 OFFERS = Res("sharing.liqo.io", "v1alpha1", "resourceoffers", True)
 IPAM_STORAGES = Res("net.liqo.io", "v1alpha1", "ipamstorages", False)
@@ -180,28 +172,12 @@ def _cond(fc: Obj, ctype: str) -> str:
     return "None"
 
 
-def _quantity(text: str) -> float:
-    m = re.match(r"^(\d+(?:\.\d+)?)(m|Ki|Mi|Gi|Ti|k|M|G|T)?$", str(text).strip())
-    mult = {
-        "": 1.0,
-        "m": 1e-3,
-        "Ki": 2**10,
-        "Mi": 2**20,
-        "Gi": 2**30,
-        "Ti": 2**40,
-        "k": 1e3,
-        "M": 1e6,
-        "G": 1e9,
-    }
-    return float(m.group(1)) * mult.get(m.group(2) or "", 1.0) if m else 0.0
-
-
 def _resources(section: Section, offers: list[Obj]) -> None:
     total = {"cpu": 0.0, "memory": 0.0, "pods": 0.0, "ephemeral-storage": 0.0}
     for offer in offers:
         hard = ((offer.get("spec") or {}).get("resourceQuota") or {}).get("hard") or {}
         for k in total:
-            total[k] += _quantity(str(hard.get(k, "0")))
+            total[k] += quantity(str(hard.get(k, "0")))
     section.entry("cpu", f"{round(total['cpu'] * 1000)}m")
     section.entry("memory", f"{total['memory'] / 1e6 / 1024:.2f}GiB")
     section.entry("pods", str(int(total["pods"])))
