@@ -113,6 +113,7 @@ class Context:
         self._commands: list[CommandResult] = []
         self._at_end: list[Callable[[], None]] = []
         self._not_produced: set[str] = set()  # captures of actions the engine skipped
+        self._shared: dict[str, tuple[threading.Lock, list[object]]] = {}
         self._vars = dict(tutorial.vars)
         self._vars.update(line_vars(tutorial.lines[line], liqo_version))
         self._vars.update(
@@ -244,6 +245,22 @@ class Context:
         with self._lock:
             self.step_id = step_id
             self._commands = []
+            self._shared = {}
+
+    def shared(self, key: str, compute: Callable[[], object]) -> object:
+        """One answer per step to a query the clusters' chains all ask at its start (the provider's
+        list of clusters): the first caller computes it, the others wait for that answer."""
+        with self._lock:
+            entry = self._shared.setdefault(key, (threading.Lock(), []))
+        with entry[0]:
+            if not entry[1]:
+                entry[1].append(compute())
+            return entry[1][0]
+
+    def forget(self, key: str) -> None:
+        """Drop a shared answer that a command of this step made stale."""
+        with self._lock:
+            self._shared.pop(key, None)
 
     def at_step_end(self, callback: Callable[[], None]) -> None:
         """Run `callback` when the current step ends, whatever its outcome (LIFO)."""

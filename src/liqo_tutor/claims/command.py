@@ -130,7 +130,23 @@ class CommandClaim(Claim[CommandModel]):
         def judge(result: CommandResult, _quick: bool) -> Outcome:
             return _judge(ctx, spec, cluster, result)
 
-        return polled(ctx, check, spec, spec.command, cluster, quick, judge)
+        exit_code_only = (
+            spec.exit_code == 0
+            and not spec.save
+            and all(
+                getattr(spec, key) is None
+                for key in (
+                    "stdout",
+                    "stderr",
+                    "stdout_contains",
+                    "stdout_line",
+                    "stdout_lines",
+                    "stdout_regex",
+                    "stdout_json",
+                )
+            )
+        )
+        return polled(ctx, check, spec, spec.command, cluster, quick, judge, probe_wait=exit_code_only)
 
 
 def _judge(ctx: Context, spec: CommandModel, cluster: str | None, result: CommandResult) -> Outcome:

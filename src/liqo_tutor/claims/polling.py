@@ -11,14 +11,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from liqo_tutor import timeouts
+from liqo_tutor.claims import wait_probe
 from liqo_tutor.claims.base import CheckModel, Outcome
 from liqo_tutor.errors import ToolTimeout
 from liqo_tutor.kinds import Duration, Refs, Scope
+from liqo_tutor.results import CommandResult
 from liqo_tutor.tools import runner
 
 if TYPE_CHECKING:
     from liqo_tutor.context import Context
-    from liqo_tutor.results import CommandResult
     from liqo_tutor.tutorial import Check
 
 __all__ = ["ALL_CODES", "PolledModel", "first_line", "poll", "polled", "validate_polled"]
@@ -109,6 +110,37 @@ def _held(attempt: Callable[[float], Outcome], hold: float, interval: float, fir
         last = outcome
 
 
+def _probe(ctx: Context, argv: list[str], cluster: str | None) -> CommandResult | None:
+    """The `kubectl wait` answered by one quiet `kubectl get`, shown as the wait a person types;
+    None when the probe does not apply or does not show every condition met."""
+    probe = wait_probe.probe_of(argv)
+    if probe is None:
+        return None
+    started, t0 = time.time(), time.monotonic()
+    try:
+        got = ctx.run(
+            list(probe.get_argv), cluster=cluster, timeout=timeouts.POLL_SLACK, ok_codes=ALL_CODES, quiet=True
+        )
+    except ToolTimeout:
+        return None
+    lines = wait_probe.met_lines(got.stdout, probe) if got.exit_code == 0 else None
+    if lines is None:
+        return None
+    result = CommandResult(
+        argv=tuple(ctx.with_kubeconfig(argv, cluster)),
+        exit_code=0,
+        stdout=lines,
+        stderr="",
+        started=started,
+        duration=time.monotonic() - t0,
+        display=ctx.display(argv, cluster),
+        cluster=cluster,
+    )
+    ctx.shell.announce(result.display, cluster)
+    ctx.shell.announce_finished(result)
+    return result
+
+
 def polled(
     ctx: Context,
     check: Check,
@@ -117,8 +149,12 @@ def polled(
     cluster: str | None,
     quick: bool,
     judge: Callable[[CommandResult, bool], Outcome],
+    probe_wait: bool = False,
 ) -> Outcome:
-    """Run `command` until `judge(result, quick)` holds; with `hold:`, until it has held that long."""
+    """Run `command` until `judge(result, quick)` holds; with `hold:`, until it has held that long.
+
+    `probe_wait`: the claim judges only the exit code, so a `kubectl wait --for=condition=` command
+    may first be answered by one quiet `kubectl get` (claims/wait_probe.py)."""
     tries = 0
 
     def attempt(remaining: float) -> Outcome:
@@ -126,6 +162,12 @@ def polled(
         budget = 0 if quick else int(max(1.0, remaining))
         argv = ctx.argv(command, cluster, extra={"timeout": f"{budget}s"})
         tries += 1
+        if tries == 1 and probe_wait:
+            probed = _probe(ctx, argv, cluster)
+            if probed is not None:
+                outcome = judge(probed, quick)
+                if outcome.ok:
+                    return Outcome(True, outcome.expected, outcome.seen, rerun=probed.display)
         try:
             # The first try shows the command; polling it again is plumbing (transcript, --verbose).
             result = ctx.run(

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from liqo_tutor.context import Context
     from liqo_tutor.tutorial import Action
 
-__all__ = ["ClusterVerb", "delete_existing", "existing_clusters"]
+__all__ = ["ClusterVerb", "delete_existing", "existing_clusters", "provider_changed"]
 
 M = TypeVar("M", bound=ActionModel)
 
@@ -28,12 +28,31 @@ class ClusterVerb(Verb[M]):
         return [PlanCommand(cluster, ctx.display(argv, None), when_of(action))]
 
 
+_LISTED = "provider.list"
+
+
 def existing_clusters(ctx: Context) -> list[str]:
-    argv = ctx.argv(ctx.tutorial.provider.list, None)
-    result = ctx.run(argv, cluster=None, timeout=ctx.scaled(default_timeout_argv(argv)), quiet=True)
-    return kind_tool.parse_clusters(result.stdout)
+    """The provider's clusters, asked once per step: every chain of a concurrent provisioning asks at
+    once, and each only looks for its own name, which no other chain creates or deletes."""
+
+    def ask() -> list[str]:
+        argv = ctx.argv(ctx.tutorial.provider.list, None)
+        result = ctx.run(argv, cluster=None, timeout=ctx.scaled(default_timeout_argv(argv)), quiet=True)
+        return kind_tool.parse_clusters(result.stdout)
+
+    listed = ctx.shared(_LISTED, ask)
+    assert isinstance(listed, list)
+    return list(listed)
 
 
 def delete_existing(ctx: Context, cluster: str, timeout: float) -> None:
     argv = ctx.argv(ctx.tutorial.provider.delete, cluster)
-    ctx.run(argv, cluster=None, timeout=ctx.scaled(timeout))
+    try:
+        ctx.run(argv, cluster=None, timeout=ctx.scaled(timeout))
+    finally:
+        provider_changed(ctx)
+
+
+def provider_changed(ctx: Context) -> None:
+    """A cluster was created or deleted: the next look at the provider's list asks again."""
+    ctx.forget(_LISTED)

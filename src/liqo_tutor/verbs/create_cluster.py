@@ -12,7 +12,7 @@ from pydantic import Field
 
 from liqo_tutor.errors import StepFailed
 from liqo_tutor.verbs.base import ActionModel
-from liqo_tutor.verbs.clusters import ClusterVerb, delete_existing, existing_clusters
+from liqo_tutor.verbs.clusters import ClusterVerb, delete_existing, existing_clusters, provider_changed
 from liqo_tutor.verbs.registry import register
 
 if TYPE_CHECKING:
@@ -55,7 +55,10 @@ class CreateClusterVerb(ClusterVerb[CreateClusterModel]):
         # Recorded before creating: an interrupted create still gets cleaned up by teardown.
         ctx.state.add_cluster(cluster, str(info.kubeconfig))
         argv = ctx.argv(self.command(self.spec(action)), cluster)
-        ctx.run(argv, cluster=None, timeout=ctx.scaled(action.timeout), ok_codes=action.ok_codes)
+        try:
+            ctx.run(argv, cluster=None, timeout=ctx.scaled(action.timeout), ok_codes=action.ok_codes)
+        finally:
+            provider_changed(ctx)
 
 
 register(CreateClusterVerb())

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from liqo_tutor.verbs.base import ActionModel
-from liqo_tutor.verbs.clusters import ClusterVerb, existing_clusters
+from liqo_tutor.verbs.clusters import ClusterVerb, existing_clusters, provider_changed
 from liqo_tutor.verbs.registry import register
 
 if TYPE_CHECKING:
@@ -38,12 +38,15 @@ class DeleteClusterVerb(ClusterVerb[DeleteClusterModel]):
                 )
             return
         if cluster in existing_clusters(ctx):
-            ctx.run(
-                ctx.argv(self.command(self.spec(action)), cluster),
-                cluster=None,
-                timeout=ctx.scaled(action.timeout),
-                ok_codes=action.ok_codes,
-            )
+            try:
+                ctx.run(
+                    ctx.argv(self.command(self.spec(action)), cluster),
+                    cluster=None,
+                    timeout=ctx.scaled(action.timeout),
+                    ok_codes=action.ok_codes,
+                )
+            finally:
+                provider_changed(ctx)
         try:
             info.kubeconfig.unlink()
         except FileNotFoundError:
