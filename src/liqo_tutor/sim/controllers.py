@@ -113,6 +113,12 @@ def _admit(cluster: Cluster, kind: ResourceKind, obj: Obj, old: Obj | None) -> N
         _admit_workload(kind, obj, old)
     elif kind.key == "services":
         _admit_service(cluster, kind, obj, old)
+    elif kind.key == "secrets":
+        # pkg/apis/core/v1/defaults.go SetDefaults_Secret; the type never changes afterwards
+        # (pkg/apis/core/validation ValidateSecretUpdate: "field is immutable").
+        stype = obj.setdefault("type", "Opaque")
+        if old is not None and stype != old.get("type", "Opaque"):
+            raise _invalid(kind, name, "type", f'Invalid value: "{stype}": field is immutable')
 
 
 def _admit_pod(kind: ResourceKind, obj: Obj, old: Obj | None) -> None:
