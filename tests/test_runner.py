@@ -228,3 +228,32 @@ def test_exec_failure_is_a_tool_failure(tmp_path: Path) -> None:
     with pytest.raises(ToolFailed) as info:
         runner.run(["broken"], env={"PATH": str(bad.parent)}, timeout=5)
     assert info.value.result.exit_code == 127
+
+
+def test_a_ctrl_c_while_sh_starts_the_child_still_stops_it(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ctrl-C that lands after sh has forked the child but before the runner knows of it: held back
+    until the child is registered, then delivered, so it stops that child instead of orphaning it."""
+    real_spawn = runner._spawn
+    pids: list[int] = []
+
+    def spawn_then_ctrl_c(*args: object) -> object:
+        proc = real_spawn(*args)  # type: ignore[arg-type]
+        pids.append(proc.process.pid)
+        signal.raise_signal(signal.SIGINT)
+        return proc
+
+    monkeypatch.setattr(runner, "_spawn", spawn_then_ctrl_c)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            runner.run(["fake-tool", "term", str(tmp_path / "marker")], env=env, timeout=60, grace=5)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert pids and not runner.running()
+    deadline = time.monotonic() + 30
+    while _alive(pids[0]) and time.monotonic() < deadline:
+        threading.Event().wait(0.02)
+    assert not _alive(pids[0]), "the child outlived the Ctrl-C"
+    assert signal.getsignal(signal.SIGINT) is previous

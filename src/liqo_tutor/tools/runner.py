@@ -235,15 +235,20 @@ def run(
     _notify(on_event, display, None)
     started = time.time()
     t0 = time.monotonic()
-    try:
-        proc = _spawn(sh, program, args, env, stdin, cwd)
-    except Exception as exc:  # exec failed after `which` found it (bad interpreter, missing cwd...)
-        result = CommandResult(tuple(args), 127, "", f"{args[0]}: {exc}", started, time.monotonic() - t0,
-                               display, cluster)
-        _notify(on_event, display, result)
-        raise ToolFailed(result) from None
-    child = _Child(proc.process.pid)
-    _wait(proc, sh, child, t0 + timeout, cancel, grace)
+    # A Ctrl-C (or SIGTERM) landing while sh forks and execs would leave a child nobody knows of:
+    # held back until the child is registered, then delivered where it stops that child.
+    with _signals_held() as held:
+        try:
+            proc = _spawn(sh, program, args, env, stdin, cwd)
+        except Exception as exc:  # exec failed after `which` found it (bad interpreter, missing cwd...)
+            result = CommandResult(tuple(args), 127, "", f"{args[0]}: {exc}", started,
+                                   time.monotonic() - t0, display, cluster)
+            _notify(on_event, display, result)
+            raise ToolFailed(result) from None
+        child = _Child(proc.process.pid)
+        with _lock:
+            _live[child.pid] = child
+    _wait(proc, sh, child, t0 + timeout, cancel, grace, held)
     result = _result(proc, args, started, time.monotonic() - t0, display, cluster)
     _notify(on_event, display, result)
     _raise_for(result, child, proc, ok_codes, timeout)
@@ -269,14 +274,34 @@ def _spawn(sh: Any, program: str, args: list[str], env: Mapping[str, str], stdin
     )
 
 
+@contextlib.contextmanager
+def _signals_held() -> Iterator[list[int]]:
+    """In the main thread: SIGINT and SIGTERM received inside the block are recorded, not handled; the
+    caller re-delivers them (`signal.raise_signal`) once it can act on them. Elsewhere: nothing held
+    (only the main thread handles signals)."""
+    held: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield held
+        return
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in previous:
+        signal.signal(sig, lambda signum, _frame: held.append(signum))
+    try:
+        yield held
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
+
 def _wait(proc: Any, sh: Any, child: _Child, deadline: float, cancel: threading.Event | None,
-          grace: float) -> None:
-    """Until the child ends; stopped (and marked why) on terminate_all, its cancel scope, the deadline."""
-    with _lock:
-        _live[child.pid] = child
+          grace: float, held: Sequence[int] = ()) -> None:
+    """Until the child ends; stopped (and marked why) on terminate_all, its cancel scope, the deadline,
+    or a signal `held` while it was being started (re-delivered here, where it stops the child)."""
     threading.Thread(target=_reap, args=(proc, sh, child), name=f"reap-{child.pid}", daemon=True).start()
     try:
         try:
+            for sig in held:
+                signal.raise_signal(sig)
             while not child.wait(deadline):
                 if _stopping.is_set():
                     # terminate_all ran while this child was being started: it missed it.
