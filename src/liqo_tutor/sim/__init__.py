@@ -6,11 +6,12 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["MARKER", "ensure_bin", "real_kubectl", "sim_env", "simdir_for"]
+__all__ = ["KUBE_CACHE", "MARKER", "ensure_bin", "real_kubectl", "sim_env", "simdir_for"]
 
 # Every generated shim carries this line: it tells our own shims apart from real tools on PATH.
 MARKER = "# liqo-tutor simulated playground shim"
 SIMULATED = ("kind", "liqoctl", "docker", "helm")
+KUBE_CACHE = "kube-cache"  # the playground's kubectl cache directory (KUBECACHEDIR), under its simdir
 
 
 def simdir_for(workdir: Path) -> Path:
@@ -76,6 +77,11 @@ def _kubectl_shim(simdir: Path, real: str | None) -> str:
         f"{MARKER}\n"
         f"LIQO_TUTOR_SIM_DIR={q(str(simdir))}\n"
         "export LIQO_TUTOR_SIM_DIR\n"
+        # kubectl keeps discovery per host:port (~/.kube/cache/discovery/127.0.0.1_PORT, for hours):
+        # playgrounds come and go on reused local ports, so each keeps its own cache, and a new
+        # cluster starts with none (daemon.py), as a kind cluster on a fresh port would.
+        f"KUBECACHEDIR={q(str(simdir / KUBE_CACHE))}\n"
+        "export KUBECACHEDIR\n"
     )
     if real is None:
         return head + 'echo "$0: 1: kubectl: not found" >&2\nexit 127\n'

@@ -8,6 +8,7 @@ import fcntl
 import json
 import logging
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -17,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO, Any
 
+from liqo_tutor.sim import KUBE_CACHE
 from liqo_tutor.sim.store import ApiError, Cluster, ClusterSpec, Obj, World
 from liqo_tutor.sim.tools.common import atomic_write, normalize_image
 
@@ -201,12 +203,18 @@ class Daemon:
             cluster = self.world.add_cluster(spec)
             cluster.private["kind"] = dict(body.get("kind") or {})
             try:
-                self._serve(cluster, spec.api_port)
+                handle = self._serve(cluster, spec.api_port)
             except OSError as exc:
                 self.world.remove_cluster(spec.name)
                 raise ApiError(409, "PortInUse", f"Bind for 127.0.0.1:{spec.api_port} failed: "
                                f"port is already allocated ({exc.strerror})") from None
+            # A new API server at this address: what kubectl discovered of an earlier one is stale.
+            self._forget_discovery(handle.port)
             return self.cluster_info(cluster)
+
+    def _forget_discovery(self, port: object) -> None:
+        """Drop what the playground's kubectl discovered of the API server on `port`."""
+        shutil.rmtree(self.simdir / KUBE_CACHE / "discovery" / f"127.0.0.1_{port}", ignore_errors=True)
 
     def delete(self, name: str) -> Obj:
         with self.world.lock:
@@ -218,6 +226,7 @@ class Daemon:
         if info is None:
             return {"deleted": False, "nodes": []}
         self.world.remove_cluster(name)
+        self._forget_discovery(info["port"])
         log.info("cluster %s deleted", name)
         with self.world.lock:
             if not self.world.clusters:
