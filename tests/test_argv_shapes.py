@@ -9,7 +9,7 @@ commands, positional-argument rules and flags that the real CLIs define with cob
   uninstall,version}.go, pkg/liqoctl/factory/factory.go (AddFlags: the ConfigFlags kubeconfig/context/
   cluster/user, `--verbose`), pkg/liqoctl/install/kind/provider.go, pkg/utils/args/{enum,stringmap}.go;
 - liqoctl v0.10.3: cmd/liqoctl/cmd/{root,install,generate,peer,unpeer,offload,unoffload,uninstall,
-  version}.go, pkg/liqoctl/peeroob/consts.go (auth-url, cluster-id, auth-token);
+  version,status}.go, pkg/liqoctl/peeroob/consts.go (auth-url, cluster-id, auth-token);
 - kind v0.32.0 (kubernetes-sigs/kind; same flags at v0.20.0): pkg/cmd/kind/root.go,
   pkg/cmd/kind/create/cluster/createcluster.go, pkg/cmd/kind/delete/cluster/deletecluster.go,
   pkg/cmd/kind/get/clusters/clusters.go, pkg/cmd/kind/load/docker-image/docker-image.go;
@@ -177,6 +177,8 @@ LIQOCTL_V0: dict[tuple[str, ...], Command] = {
     ("unoffload", "namespace"): Command(min_args=1, max_args=1, flags=merged(V0_ROOT, {
         "timeout": Flag(check=duration)})),
     ("uninstall",): Command(flags=merged(V0_ROOT, _LIQO_NS, {"purge": BOOL, "timeout": Flag(check=duration)})),
+    ("status",): Command(flags=merged(V0_ROOT, _LIQO_NS)),  # cobra.NoArgs
+    ("status", "peer"): Command(max_args=None, flags=merged(V0_ROOT, _LIQO_NS)),  # no Args rule
 }
 
 # -- helm v3.21.4 / v4.2.4 ----------------------------------------------------------------------
@@ -341,7 +343,7 @@ def test_every_tool_command_line_is_accepted_by_the_real_cli(name: str, line: st
     if name == "stateful-applications":
         assert {("helm", "repo", "add"), ("helm", "install"), ("helm", "status"), ("helm", "uninstall")} <= paths
     if name == "quick-start":
-        assert ("liqoctl", "info", "peer") in paths
+        assert ("liqoctl", "info", "peer") in paths if line == "v1" else ("liqoctl", "status", "peer") in paths
     if byo:  # the shell names the context with each program's own flag (helm: --kube-context)
         helm = [argv for _, argv in found if argv[0] == "helm" and "--kubeconfig" in argv]
         assert all("--kube-context" in argv and "--context" not in argv for argv in helm), helm

@@ -11,6 +11,10 @@ replication); each node's data directory lives on its volume (sim/volumes.py), s
 Client (MariaDB 11.4 client/mysql.cc): options -h -P -u -p[PASS] -D -e -t -B -N -E, the banner,
 prompts `MariaDB [db]> ` and `    -> `, results as tables in interactive or terminal mode and
 tab-separated when not on a terminal, `Bye`, errors as `ERROR N (STATE): ...` (`at line N` in batch).
+The release is the image tag's (e.g. 10.6.7 for 10.6.7-debian-10-r56, the client of Liqo v0.x's docs;
+11.4.5 when the tag says none): before 11.0 `--version` reads `PROG  Ver 15.1 Distrib R-MariaDB, for ...`
+and the `mysql` name is the client's own; from 11.0 it is `PROG from R-MariaDB, client 15.2 for ...` and
+a `mysql*` name prints the "Deprecated program name" warning (mysys/my_init.c).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import base64
 import copy
 import random
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["IMAGE", "Session", "client_command", "container_ready", "register", "runs_server"]
 
 IMAGE = "bitnami/mariadb-galera"
-SERVER_VERSION = "11.4.5-MariaDB-log"
+DEFAULT_RELEASE = "11.4.5"
 PORTS = (3306, 4567, 4568, 4444)
 SOCKET = "/opt/bitnami/mariadb/tmp/mysql.sock"
 _STARTUP_LOG = (
@@ -59,6 +64,25 @@ def runs_server(container: Obj) -> bool:
         return True
     text = " ".join(argv)
     return "mariadb-galera/run.sh" in text or "mariadb-galera/entrypoint.sh" in text
+
+
+def release_of(pod: Obj | None) -> str:
+    """The MariaDB release of the pod's bitnami/mariadb-galera container, from its image tag."""
+    from liqo_tutor.sim.images import image_repo
+
+    for c in ((pod or {}).get("spec") or {}).get("containers") or []:
+        image = str(c.get("image", ""))
+        if image_repo(image) != IMAGE:
+            continue
+        tag = image.rsplit("@", 1)[0].rsplit("/", 1)[-1].partition(":")[2]
+        m = re.match(r"(\d+)\.(\d+)\.(\d+)", tag)
+        if m:
+            return m.group(0)
+    return DEFAULT_RELEASE
+
+
+def _major(release: str) -> int:
+    return int(release.split(".", 1)[0])
 
 
 def _process(container: Obj) -> str:
@@ -508,17 +532,19 @@ class Session:
         except ValueError as exc:
             return "", f"{exc}\n", 1
         err = ""
-        if self.opts.prog == "mysql":
+        release = release_of(self.own)
+        if self.opts.prog == "mysql" and _major(release) >= 11:
             err = (
                 "mysql: Deprecated program name. It will be removed in a future release, use "
                 "'/opt/bitnami/mariadb/bin/mariadb' instead\n"
             )
         if self.opts.version:
-            return (
-                f"{self.opts.prog} from 11.4.5-MariaDB, client 15.2 for Linux (x86_64) using readline 5.1\n",
-                err,
-                0,
-            )
+            build = "Linux (x86_64) using readline 5.1"
+            if _major(release) >= 11:
+                text = f"{self.opts.prog} from {release}-MariaDB, client 15.2 for {build}\n"
+            else:
+                text = f"{self.opts.prog}  Ver 15.1 Distrib {release}-MariaDB, for {build}\n"
+            return text, err, 0
         if self.opts.password == "" and self.tty:
             self.asking_password = True
             return "Enter password: ", err, None
@@ -540,7 +566,8 @@ class Session:
                     f"(using password: {'YES' if o.password else 'NO'})",
                 )
             status = _status(self.world, self.target.cluster, self.target.pod, self.target.data)
-            self.engine = Engine(self.target.data["mariadb"], user, host, status)
+            server = f"{release_of(self.target.pod)}-MariaDB-log"
+            self.engine = Engine(self.target.data["mariadb"], user, host, status, server)
             if o.database:
                 self.engine.use(o.database)
         except SqlError as exc:
@@ -554,7 +581,7 @@ class Session:
         banner = (
             "Welcome to the MariaDB monitor.  Commands end with ; or \\g.\n"
             f"Your MariaDB connection id is {conn_id}\n"
-            f"Server version: {SERVER_VERSION} Source distribution\n\n"
+            f"Server version: {self.engine.version} Source distribution\n\n"
             "Copyright (c) 2000, 2018, Oracle, MariaDB Corporation Ab and others.\n\n"
             "Type 'help;' or '\\h' for help. Type '\\c' to clear the current input statement.\n\n"
         )

@@ -84,7 +84,15 @@ def _near(sql: str, fragment: str) -> str:
 class Engine:
     """One connection: a user, its current database and the member's data directory."""
 
-    def __init__(self, datadir: dict[str, Any], user: str, client_host: str, status: dict[str, str]) -> None:
+    def __init__(
+        self,
+        datadir: dict[str, Any],
+        user: str,
+        client_host: str,
+        status: dict[str, str],
+        version: str = VERSION,
+    ) -> None:
+        self.version = version  # what VERSION() returns: the server's release, e.g. 11.4.5-MariaDB-log
         self.data = datadir
         self.user = user
         self.client_host = client_host
@@ -183,7 +191,7 @@ class Engine:
 
     def _open(self, db: str) -> sqlite3.Connection:
         conn = sqlite3.connect(":memory:")
-        conn.create_function("VERSION", 0, lambda: VERSION)
+        conn.create_function("VERSION", 0, lambda: self.version)
         conn.create_function("DATABASE", 0, lambda: self.db)
         conn.create_function("USER", 0, lambda: f"{self.user}@{self.client_host}")
         conn.create_function("CURRENT_USER", 0, lambda: f"{self.user}@%")

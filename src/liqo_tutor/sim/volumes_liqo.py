@@ -10,6 +10,9 @@ pkg/virtualKubelet/reflection/storage (a virtual node: a claim with the same nam
 namespace, reflection labels offloading.liqo.io/origin|destination, the remote default class; the
 local PV is a placeholder hostPath /tmp/liqo-placeholder with node affinity
 liqo.io/remote-cluster-id In [remote]).
+Liqo v0.10.3 does the same (pkg/liqo-controller-manager/storageprovisioner, the class from the chart's
+storage.enable); its remote claim carries v0's reflection labels (pkg/virtualKubelet/forge/meta.go:
+virtualkubelet.liqo.io/origin|destination) and the cluster IDs are UUIDs.
 
 Hook for the provider side: `set_remote_claim_provider(fn)` replaces `default_remote_claim` (which
 finds the provider cluster by its liqo-clusterid-configmap and the remote namespace by the
@@ -39,6 +42,8 @@ STORAGE_NS = "liqo-storage"
 REMOTE_ID = "liqo.io/remote-cluster-id"
 ORIGIN = "offloading.liqo.io/origin"
 DESTINATION = "offloading.liqo.io/destination"
+ORIGIN_V0 = "virtualkubelet.liqo.io/origin"
+DESTINATION_V0 = "virtualkubelet.liqo.io/destination"
 PLACEHOLDER = "/tmp/liqo-placeholder"
 _NOT_REFLECTED = (
     "pv.kubernetes.io/bind-completed",
@@ -81,6 +86,20 @@ def cluster_id(cluster: Cluster) -> str | None:
     return str(value) if value else None
 
 
+def _reflection_keys(cluster: Cluster) -> tuple[str, str]:
+    """The origin/destination label keys of the Liqo line whose controller-manager runs in `cluster`."""
+    from liqo_tutor.sim.liqo.versions import line_of
+
+    dep = cluster.objects.get("deployments.apps", {}).get((LIQO_NS, "liqo-controller-manager")) or {}
+    containers = ((dep.get("spec") or {}).get("template") or {}).get("spec", {}).get("containers") or [{}]
+    tag = str(containers[0].get("image", "")).rpartition(":")[2]
+    return (ORIGIN_V0, DESTINATION_V0) if line_of(tag).v0 else (ORIGIN, DESTINATION)
+
+
+def _origin(labels: dict[str, str]) -> str | None:
+    return labels.get(ORIGIN) or labels.get(ORIGIN_V0)
+
+
 def _liqo_running(cluster: Cluster) -> bool:
     return cluster.objects.get("deployments.apps", {}).get((LIQO_NS, "liqo-controller-manager")) is not None
 
@@ -110,7 +129,8 @@ def default_remote_claim(world: World, cluster: Cluster, claim: Obj, node: Obj) 
     existing = remote.get("persistentvolumeclaims", rns, meta["name"])
     if existing is not None:
         labels = existing["metadata"].get("labels") or {}
-        return remote_id if labels.get(ORIGIN) == local_id else None
+        return remote_id if _origin(labels) == local_id else None
+    origin_key, destination_key = _reflection_keys(cluster)
     spec = claim.get("spec") or {}
     annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k not in _NOT_REFLECTED}
     remote_spec: Obj = {
@@ -125,7 +145,7 @@ def default_remote_claim(world: World, cluster: Cluster, claim: Obj, node: Obj) 
             "metadata": {
                 "name": meta["name"],
                 "namespace": rns,
-                "labels": {**(meta.get("labels") or {}), ORIGIN: local_id, DESTINATION: remote_id},
+                "labels": {**(meta.get("labels") or {}), origin_key: local_id, destination_key: remote_id},
                 **({"annotations": annotations} if annotations else {}),
             },
             "spec": remote_spec,
@@ -260,7 +280,7 @@ class LiqoStorageController:
             if ns == STORAGE_NS and "storage.liqo.io/virtual-pvc-name" in labels and name not in uids:
                 cluster.delete("persistentvolumeclaims", ns, name)
                 changed = True
-            origin = labels.get(ORIGIN)
+            origin = _origin(labels)
             if origin:
                 home = next((c for c in world.clusters.values() if cluster_id(c) == origin), None)
                 if home is not None and not any(

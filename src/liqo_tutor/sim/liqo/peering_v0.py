@@ -200,6 +200,19 @@ class V0Peering(LiqoBase):
             ),
             c("ProcessForeignClusterStatus", "Success"),
         ]
+        # v0.9+ (foreign-cluster-operator/apiserverchecker.go): once the identity towards the remote
+        # cluster exists (the outgoing authentication), a checker pings the remote API server (/livez)
+        # and keeps APIServerStatus up to date until the ForeignCluster is deleted.
+        if x.line.minor >= 9 and ((mine and mine["auth"]) or _cond(old_conds, "APIServerStatus")):
+            ready = r is not None
+            conds.append(
+                c(
+                    "APIServerStatus",
+                    "Established" if ready else "Error",
+                    "APIServerReady" if ready else "APIServerNotReady",
+                    f"The remote cluster API Server is {'ready' if ready else 'not ready'}",
+                )
+            )
         status = {**old, "tenantNamespace": tenant, "peeringConditions": _merge_conditions(old_conds, conds)}
         if status != old:
             fc_meta = fc["metadata"]

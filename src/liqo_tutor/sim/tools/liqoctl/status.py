@@ -1,4 +1,6 @@
-"""`liqoctl status` and `liqoctl status peer` of the v0 line (pkg/liqoctl/status at v0.10.3).
+"""`liqoctl status` and `liqoctl status peer` of the v0 line (pkg/liqoctl/status at v0.10.3; the
+per-component lines are printed so since v0.8.2, the "API Server" section exists since v0.9.0 and the
+"Configuration / Version" entry since v0.10.2).
 
 - `status`: boxes "Namespace existence check" (✔ liqo control plane namespace liqo exists),
   "Control plane check" (local/pods.go: each Deployment and DaemonSet with `Desired: N, Ready: r/N,
@@ -7,7 +9,9 @@
   Endpoints), a blank line between boxes; failed checks end with "some checks failed" (exit 0 anyway,
   handler.go returns nil).
 - `status peer [NAME...]`: "Peered Cluster Information" (peer/peerinfo.go): per ForeignCluster its
-  type, direction, authentication, network, API server and the resources acquired through ResourceOffers.
+  type, direction, authentication, network (its CIDR sections with --verbose only; then the "Network
+  connection" of its TunnelEndpoint, which the playground does not model: "TunnelEndpoint Not Found"),
+  API server and the resources acquired through ResourceOffers.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from liqo_tutor.sim.tools.liqoctl.boxes import CHECK, CROSS, Section, box
 from liqo_tutor.sim.tools.liqoctl.common import CM, DEPLOY, DS, NODES, NS, SVC, Obj, client
 
 if TYPE_CHECKING:
+    from liqo_tutor.sim.liqo.versions import Line
     from liqo_tutor.sim.tools.liqoctl.cli import Ctx
 
 __all__ = ["cmd_status", "cmd_status_peer"]
@@ -90,7 +95,7 @@ def _node_ip(kc: KubeClient) -> str:
     return ""
 
 
-def _local_info(kc: KubeClient, ns: str) -> Section:
+def _local_info(kc: KubeClient, ns: str, line: Line) -> Section:
     data = (kc.get(CM, "liqo-clusterid-configmap", ns) or {}).get("data") or {}
     root = Section()
     ident = root.section("Cluster identity")
@@ -105,7 +110,9 @@ def _local_info(kc: KubeClient, ns: str) -> Section:
             for kv in str(arg).split("=", 1)[1].split(","):
                 k, _, v = kv.partition("=")
                 labels.entry(k, v)
-    root.section("Configuration").entry("Version", str(containers[0].get("image", "")).rpartition(":")[2])
+    if line.v1 or (line.minor, line.patch) >= (10, 2):
+        version = str(containers[0].get("image", "")).rpartition(":")[2]
+        root.section("Configuration").entry("Version", version)
     net = root.section("Network")
     storages = kc.list(IPAM_STORAGES)
     spec = (storages[0].get("spec") or {}) if storages else {}
@@ -147,7 +154,7 @@ def cmd_status(ctx: Ctx) -> int:
                 plane_text[: -(len("─" * 82) + 1)] + "\n" + "\n".join(f"ERRO: {e}" for e in errors) + "\n"
             )
             plane_text += "─" * 82 + "\n"
-        local = box("Local cluster information", _local_info(kc, ns))
+        local = box("Local cluster information", _local_info(kc, ns, ctx.line))
     except ApiError as exc:
         ctx.out.error(exc.message)
         return 1
@@ -222,10 +229,12 @@ def cmd_status_peer(ctx: Ctx) -> int:
         if verbose:
             auth.entry("Auth URL", str((fc.get("spec") or {}).get("foreignAuthUrl", "")))
         net = one.section("Network").entry("Status", _cond(fc, "NetworkStatus"))
-        net.section("Local CIDRs - NetWorkConfig Not Found")
-        net.section("Remote CIDRs - NetWorkConfig Not Found")
-        one.section("Network connection - TunnelEndpoint Not Found")
-        one.section("API Server").entry("Status", _cond(fc, "APIServerStatus"))
+        if verbose:
+            net.section("Local CIDRs - NetWorkConfig Not Found")
+            net.section("Remote CIDRs - NetWorkConfig Not Found")
+        net.section("Network connection - TunnelEndpoint Not Found")
+        if ctx.line.minor >= 9:
+            one.section("API Server").entry("Status", _cond(fc, "APIServerStatus"))
         res = one.section("Resources")
         if (fc.get("spec") or {}).get("outgoingPeeringEnabled") in ("Yes", "Auto"):
             acquired = [o for o in offers if (o.get("spec") or {}).get("clusterId") == rid]
