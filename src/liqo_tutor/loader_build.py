@@ -287,8 +287,13 @@ def _check(
     _common(refs, spec, loc)
     cluster_ctx = "*" if spec.each else (spec.cluster or default_cluster)
     line_names = spec.lines or parent_lines
-    refs.variables(spec.claim, Scope(loc + ("claim",), cluster_ctx, line_names), frozenset({"timeout"}))
-    claim.validate(spec, refs, Scope(loc, cluster_ctx, line_names))
+    refs.used = set()
+    try:
+        refs.variables(spec.claim, Scope(loc + ("claim",), cluster_ctx, line_names), frozenset({"timeout"}))
+        claim.validate(spec, refs, Scope(loc, cluster_ctx, line_names))
+        uses = frozenset(refs.used)
+    finally:
+        refs.used = None
     return Check(
         kind=claim.name,
         claim=spec.claim,
@@ -300,6 +305,8 @@ def _check(
         interval=spec.interval,
         hint=spec.hint,
         spec=spec,
+        uses=uses,
+        saves=frozenset(claim.saves(spec)),
     )
 
 

@@ -53,6 +53,7 @@ class References:
         self.step_id = ""
         self.step_ids: set[str] = set()
         self.all_saves: dict[str, Loc] = {}  # every save in the file, first occurrence
+        self.used: set[str] | None = None  # while a check is validated: the captures it reads
         for name, loc in saves_in(errs.data):
             self.all_saves.setdefault(name, loc)
 
@@ -94,6 +95,8 @@ class References:
 
     def capture(self, name: str, scope: Scope) -> None:
         base, _, at = name.partition("@")
+        if self.used is not None:
+            self.used.add(base)
         if base not in self.saves:
             raise self.errs.error(
                 scope.loc,
@@ -200,6 +203,8 @@ class References:
                 self.cluster(at, loc)
             ctx = at if at is not None else cluster
             if name in self.saves and name not in extra:
+                if self.used is not None:
+                    self.used.add(name)
                 continue  # a capture saved earlier (resolved per cluster at run time)
             for line, names in self._defined(ctx, line_names):
                 if name in names or name in extra:

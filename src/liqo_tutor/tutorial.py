@@ -107,6 +107,8 @@ class Check:
     timeout: float = 60.0
     interval: float = 0.2
     hint: str | None = None
+    uses: frozenset[str] = frozenset()  # captures it reads (its texts, through variables)
+    saves: frozenset[str] = frozenset()  # captures it saves
 
 
 @dataclass(frozen=True)

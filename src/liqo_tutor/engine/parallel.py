@@ -83,7 +83,7 @@ def _parallel(
 def checks(s: Session, ctx: Context, step: Step, *, teardown: bool = False) -> Iterator[CheckResult]:
     """The step's checks, in their declared order. Checks that ask a cluster something run
     together (they are independent); a check computed from captured values waits for the
-    ones before it. Nothing after the first failure is reported. Results already obtained
+    ones before it, and so does one that reads a capture a check of the running batch saves. Nothing after the first failure is reported. Results already obtained
     (a concurrent step's per-cluster claims, see _early_checks) are not asked again.
     In a teardown, which works from any partial state, a cluster has nothing to verify when its
     kubeconfig is gone (never created, or deleted), and an `each:` claim nothing when the step's `each:`
@@ -97,8 +97,16 @@ def checks(s: Session, ctx: Context, step: Step, *, teardown: bool = False) -> I
     ]
     batch: list[tuple[Check, str | None]] = []
     for check, cluster in todo:
-        if _queries(check):
+        if _queries(check) and not _reads_from(check, batch):
             batch.append((check, cluster))
+            continue
+        if _queries(check):
+            # It reads what a check of the batch saves: that batch first, then a new one.
+            for res in _batch(s, ctx, batch):
+                yield res
+                if not res.status.ok:
+                    return
+            batch = [(check, cluster)]
             continue
         for res in _batch(s, ctx, batch):
             yield res
@@ -110,6 +118,10 @@ def checks(s: Session, ctx: Context, step: Step, *, teardown: bool = False) -> I
         if not res.status.ok:
             return
     yield from _batch(s, ctx, batch)
+
+
+def _reads_from(check: Check, batch: list[tuple[Check, str | None]]) -> bool:
+    return any(check.uses & other.saves for other, _ in batch)
 
 
 def _nothing_undone(s: Session, ctx: Context, step: Step, check: Check, cluster: str | None) -> bool:
