@@ -209,6 +209,8 @@ def _step(refs: References, raw_step: Any, loc: Loc) -> Step:
     if rs.concurrent:
         _check_concurrent_order(refs, actions, loc)
     checks = tuple(_check(refs, c, loc + ("checks", j), None, None) for j, c in enumerate(rs.checks))
+    if rs.hint:
+        refs.variables(rs.hint, Scope(loc + ("hint",), None, None))
     return Step(
         id=rs.id,
         title=rs.title,
@@ -252,6 +254,8 @@ def _action(refs: References, raw: Any, loc: Loc) -> Action:
     _common(refs, spec, loc)
     scope = Scope(loc, "*" if spec.each else spec.cluster, spec.lines or None)
     verb.validate(spec, refs, scope)
+    if spec.hint:
+        refs.variables(spec.hint, scope.at("hint"))
     nested = {
         key: tuple(_check(refs, g, loc + (key, j), scope.cluster, scope.lines) for j, g in enumerate(items))
         for key, items in (("guards", spec.guards), ("unless", spec.unless), ("before", spec.before))
@@ -292,6 +296,8 @@ def _check(
         refs.variables(spec.claim, Scope(loc + ("claim",), cluster_ctx, line_names), frozenset({"timeout"}))
         claim.validate(spec, refs, Scope(loc, cluster_ctx, line_names))
         uses = frozenset(refs.used)
+        if spec.hint:
+            refs.variables(spec.hint, Scope(loc + ("hint",), cluster_ctx, line_names))
     finally:
         refs.used = None
     return Check(

@@ -33,5 +33,5 @@ def run_check(ctx: Context, check: Check, cluster: str | None, *, quick: bool = 
         seen=outcome.seen,
         duration=time.monotonic() - t0,
         message=message,
-        hint=check.hint,
+        hint=ctx.text(check.hint, cluster) if check.hint else None,
     )

@@ -46,8 +46,8 @@ def action(s: Session, ctx: Context, act: Action, cluster: str | None) -> int:
     try:
         verb.run(ctx, act, cluster)
     except LiqoTutorError as exc:
-        if exc.hint is None and act.hint is not None:
-            exc.hint = act.hint
+        if act.hint is not None and exc.hint in (None, act.hint):
+            exc.hint = ctx.text(act.hint, cluster)  # the YAML's hint, its variables filled in
         raise
     if new_cluster and cluster is not None and s.state.created(cluster):
         s.fresh.add(cluster)

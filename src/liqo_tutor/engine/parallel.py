@@ -83,8 +83,9 @@ def _parallel(
 def checks(s: Session, ctx: Context, step: Step, *, teardown: bool = False) -> Iterator[CheckResult]:
     """The step's checks, in their declared order. Checks that ask a cluster something run
     together (they are independent); a check computed from captured values waits for the
-    ones before it, and so does one that reads a capture a check of the running batch saves. Nothing after the first failure is reported. Results already obtained
-    (a concurrent step's per-cluster claims, see _early_checks) are not asked again.
+    ones before it, and so does one that reads a capture a check of the running batch saves.
+    Nothing after the first failure is reported. Results already obtained (a concurrent step's
+    per-cluster claims, see _early_checks) are not asked again.
     In a teardown, which works from any partial state, a cluster has nothing to verify when its
     kubeconfig is gone (never created, or deleted), and an `each:` claim nothing when the step's `each:`
     actions found nothing to undo on that cluster (as a whole step with nothing undone verifies nothing).

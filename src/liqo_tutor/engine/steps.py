@@ -72,6 +72,7 @@ def holds(s: Session, ctx: Context, step: Step) -> tuple[CheckResult, ...] | Non
 
 def _attempt(s: Session, ctx: Context, step: Step, teardown: bool, checks: list[CheckResult]) -> _Verdict:
     """Run the step's actions and claims; how it went (exceptions that end the run propagate)."""
+    step_hint = ctx.text(step.hint, None) if step.hint else None
     try:
         if any(verbs.get(a.kind).creates_cluster for a in step.actions):
             s.preflight(create=True)
@@ -83,7 +84,7 @@ def _attempt(s: Session, ctx: Context, step: Step, teardown: bool, checks: list[
                 checks.append(res)
                 s.reporter.check_finished(step.id, res)
                 if not res.status.ok:
-                    raise StepError(Status.FAILED, res.message, hint=res.hint or step.hint)
+                    raise StepError(Status.FAILED, res.message, hint=res.hint or step_hint)
         return _Verdict()
     except StepError as exc:
         return _Verdict(exc.status, exc.message, None, exc.hint)
@@ -91,13 +92,13 @@ def _attempt(s: Session, ctx: Context, step: Step, teardown: bool, checks: list[
         s.state.set_step(step.id, "failed")
         raise
     except ToolTimeout as exc:
-        return _Verdict(Status.TIMED_OUT, exc.message, exc.result.display, exc.hint or step.hint)
+        return _Verdict(Status.TIMED_OUT, exc.message, exc.result.display, exc.hint or step_hint)
     except ToolFailed as exc:
         err = None if isinstance(exc, ToolGarbled) else last_error(exc.result.stdout, exc.result.stderr)
         message = exc.message if err is None or err in exc.message else f"{exc.message} ({err})"
-        return _Verdict(Status.FAILED, message, exc.result.display, exc.hint or step.hint)
+        return _Verdict(Status.FAILED, message, exc.result.display, exc.hint or step_hint)
     except LiqoTutorError as exc:
-        return _Verdict(Status.FAILED, exc.message, None, exc.hint or step.hint)
+        return _Verdict(Status.FAILED, exc.message, None, exc.hint or step_hint)
     finally:
         ctx.end_step()
 
