@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from liqo_tutor import secrets
 from liqo_tutor.background import Background, background_dir
 from liqo_tutor.captures import CaptureStore
-from liqo_tutor.errors import StepFailed, ToolFailed, ToolTimeout, TutorialError
+from liqo_tutor.errors import CaptureMissing, StepFailed, ToolFailed, ToolTimeout, TutorialError
 from liqo_tutor.lines import line_vars
 from liqo_tutor.results import CommandResult
 from liqo_tutor.shell import ClusterShell
@@ -219,8 +219,9 @@ class Context:
             return self._placeholder(name)
         if value is None:
             step = self.tutorial.saves.get(name, "?")
-            raise StepFailed(
+            raise CaptureMissing(
                 f"capture {key} is not set: run step {step} first",
+                key=key,
                 hint=f"`liqo-tutor step {step}` saves it",
             )
         if "\n" in value.strip():

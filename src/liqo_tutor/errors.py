@@ -110,6 +110,14 @@ class StepFailed(LiqoTutorError):
     """A step could not run because of the state of the run (e.g. an earlier step is not done)."""
 
 
+class CaptureMissing(StepFailed):
+    """A command or claim needs a saved value that no step has saved yet."""
+
+    def __init__(self, message: str, *, key: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.key = key
+
+
 class Interrupted(LiqoTutorError):
     """Ctrl-C or SIGTERM."""
 
