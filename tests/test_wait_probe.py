@@ -215,15 +215,21 @@ def test_a_claim_already_true_shows_the_wait_and_runs_one_quiet_get() -> None:
     assert [d.startswith(shown) for d, _ in ctx.shell.shown] == [True, True] and ctx.shell.shown[1][1] == 0
 
 
-def test_a_claim_not_true_yet_runs_the_real_wait_shown() -> None:
+def test_a_claim_not_true_yet_runs_the_real_wait_shown_once() -> None:
     listed = {"kind": "List", "items": [_obj([{"type": "Available", "status": "False"}])]}
     ctx = _Ctx(
         WAIT,
         {"kubectl get": (0, json.dumps(listed)), "kubectl wait": (0, "deployment.apps/x condition met\n")},
     )
     outcome = CommandClaim().evaluate(ctx, _check(WAIT), "a", quick=False)  # type: ignore[arg-type]
-    assert outcome.ok and not ctx.shell.shown
-    assert [quiet for _, quiet in ctx.ran] == [True, False] and ctx.ran[1][0].startswith("kubectl wait")
+    assert outcome.ok
+    # The claim's command is shown once, started then ended (its last try's exit code); the probe
+    # and every try of the wait are plumbing.
+    assert [(d.split()[:2], code) for d, code in ctx.shell.shown] == [
+        (["kubectl", "wait"], None),
+        (["kubectl", "wait"], 0),
+    ]
+    assert [quiet for _, quiet in ctx.ran] == [True, True] and ctx.ran[1][0].startswith("kubectl wait")
 
 
 def test_a_claim_that_reads_the_output_is_never_probed() -> None:
@@ -231,3 +237,30 @@ def test_a_claim_that_reads_the_output_is_never_probed() -> None:
     ctx = _Ctx(WAIT, {"kubectl wait": (0, "deployment.apps/liqo-proxy condition met\n")})
     assert CommandClaim().evaluate(ctx, check, "a", quick=False).ok  # type: ignore[arg-type]
     assert [line.split()[1] for line, _ in ctx.ran] == ["wait"]
+
+
+class _Sequence(_Ctx):
+    """Answers each command from a list, in order (the first try fails, the next one holds)."""
+
+    def __init__(self, command: str, answers: list[tuple[int, str]]) -> None:
+        super().__init__(command, {})
+        self.queue = list(answers)
+
+    def run(
+        self, argv: list[str], *, cluster: str | None, timeout: float, ok_codes: object, quiet: bool
+    ) -> CommandResult:
+        line = " ".join(argv)
+        self.ran.append((line, quiet))
+        code, out = self.queue.pop(0)
+        return CommandResult(tuple(argv), code, out, "", 0.0, 0.0, line, cluster)
+
+
+def test_a_polled_claim_shows_its_command_once_with_how_its_last_try_ended() -> None:
+    """claims/polling.py: a learner sees the claim's command once (not the failed first try, not the
+    polls); the tries are plumbing, in the transcript and with --verbose."""
+    command = "kubectl get namespace demo"
+    ctx = _Sequence(command, [(1, ""), (1, ""), (0, "demo Active\n")])
+    outcome = CommandClaim().evaluate(ctx, _check(command), "a", quick=False)  # type: ignore[arg-type]
+    assert outcome.ok
+    assert ctx.shell.shown == [(command, None), (command, 0)]
+    assert [quiet for _, quiet in ctx.ran] == [True, True, True]

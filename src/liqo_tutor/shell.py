@@ -197,13 +197,14 @@ class ClusterShell:
     # -- a command that is shown as one line but done by several (run-pod) -------------------------
 
     def announce(self, display: str, cluster: str | None) -> None:
-        """Tell the observer that `display` starts (the commands doing it are plumbing)."""
-        shown = self._visibility or "shown"
+        """Tell the observer that `display` starts (the commands doing it are plumbing); inside a
+        `quiet()` block it is plumbing itself."""
+        shown = self._visible(None)
         self.observer(CommandEvent(display, cluster, None, shown, synthetic=True))
 
     def announce_finished(self, result: CommandResult) -> None:
         """Tell the observer how the announced command ended (a result built by the caller)."""
-        shown = self._visibility or "shown"
+        shown = self._visible(None)
         self.observer(CommandEvent(result.display, result.cluster, result, shown, synthetic=True))
 
 

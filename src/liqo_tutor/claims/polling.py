@@ -6,6 +6,7 @@ with `hold:`, asked again until that time has passed ("still Pending after 20 s"
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -111,8 +112,8 @@ def _held(attempt: Callable[[float], Outcome], hold: float, interval: float, fir
 
 
 def _probe(ctx: Context, argv: list[str], cluster: str | None) -> CommandResult | None:
-    """The `kubectl wait` answered by one quiet `kubectl get`, shown as the wait a person types;
-    None when the probe does not apply or does not show every condition met."""
+    """The `kubectl wait` answered by one quiet `kubectl get` (its result as the wait's, with the lines
+    kubectl would print); None when the probe does not apply or does not show every condition met."""
     probe = wait_probe.probe_of(argv)
     if probe is None:
         return None
@@ -126,7 +127,7 @@ def _probe(ctx: Context, argv: list[str], cluster: str | None) -> CommandResult 
     lines = wait_probe.met_lines(got.stdout, probe) if got.exit_code == 0 else None
     if lines is None:
         return None
-    result = CommandResult(
+    return CommandResult(
         argv=tuple(ctx.with_kubeconfig(argv, cluster)),
         exit_code=0,
         stdout=lines,
@@ -136,9 +137,6 @@ def _probe(ctx: Context, argv: list[str], cluster: str | None) -> CommandResult 
         display=ctx.display(argv, cluster),
         cluster=cluster,
     )
-    ctx.shell.announce(result.display, cluster)
-    ctx.shell.announce_finished(result)
-    return result
 
 
 def polled(
@@ -153,38 +151,49 @@ def polled(
 ) -> Outcome:
     """Run `command` until `judge(result, quick)` holds; with `hold:`, until it has held that long.
 
-    `probe_wait`: the claim judges only the exit code, so a `kubectl wait --for=condition=` command
-    may first be answered by one quiet `kubectl get` (claims/wait_probe.py)."""
+    The claim's command is shown once, as a person types it, with how its last try ended; every try
+    is plumbing (the transcript, --verbose). `probe_wait`: the claim judges only the exit code, so a
+    `kubectl wait --for=condition=` command may first be answered by one quiet `kubectl get`
+    (claims/wait_probe.py)."""
     tries = 0
+    shown: list[tuple[str, float, float]] = []  # (display, time.time(), monotonic) of the first try
+    last: list[CommandResult] = []
 
     def attempt(remaining: float) -> Outcome:
         nonlocal tries
         budget = 0 if quick else int(max(1.0, remaining))
         argv = ctx.argv(command, cluster, extra={"timeout": f"{budget}s"})
         tries += 1
-        if tries == 1 and probe_wait:
-            probed = _probe(ctx, argv, cluster)
+        if tries == 1:
+            shown.append((ctx.display(argv, cluster), time.time(), time.monotonic()))
+            ctx.shell.announce(shown[0][0], cluster)
+            probed = _probe(ctx, argv, cluster) if probe_wait else None
             if probed is not None:
                 outcome = judge(probed, quick)
                 if outcome.ok:
+                    last[:] = [probed]
                     return Outcome(True, outcome.expected, outcome.seen, rerun=probed.display)
         try:
-            # The first try shows the command; polling it again is plumbing (transcript, --verbose).
             result = ctx.run(
-                argv,
-                cluster=cluster,
-                timeout=budget + timeouts.POLL_SLACK,
-                ok_codes=ALL_CODES,
-                quiet=tries > 1,
+                argv, cluster=cluster, timeout=budget + timeouts.POLL_SLACK, ok_codes=ALL_CODES, quiet=True
             )
         except ToolTimeout as exc:
+            last[:] = [exc.result]
             return Outcome(False, "an answer", f"no answer within {exc.timeout:g}s", rerun=exc.result.display)
+        last[:] = [result]
         outcome = judge(result, quick)
         return Outcome(outcome.ok, outcome.expected, outcome.seen, outcome.final, result.display)
 
-    if quick:
-        return attempt(0.0)
-    outcome = poll(attempt, ctx.scaled(check.timeout), check.interval)
-    if outcome.ok and spec.hold:
-        return _held(attempt, ctx.scaled(spec.hold), check.interval, outcome)
-    return outcome
+    try:
+        if quick:
+            return attempt(0.0)
+        outcome = poll(attempt, ctx.scaled(check.timeout), check.interval)
+        if outcome.ok and spec.hold:
+            return _held(attempt, ctx.scaled(spec.hold), check.interval, outcome)
+        return outcome
+    finally:
+        if shown and last:
+            display, started, t0 = shown[0]
+            ctx.shell.announce_finished(
+                dataclasses.replace(last[0], display=display, started=started, duration=time.monotonic() - t0)
+            )
