@@ -7,6 +7,7 @@
   save: reply                   # the pod's logs (stdout with stdin:)
   stdin: |                      # optional: fed to the container (kubectl run --rm -i)
     SELECT * FROM People;
+  command: true                 # optional: shown with --command, as the doc types it
 ```
 Without `stdin`, the pod is created, awaited and its logs read (no TTY, no attach); with it, the
 one-liner `kubectl run NAME --rm -i --restart=Never ... --command -- CMD` runs with the text on
@@ -47,15 +48,19 @@ class RunPodModel(ActionModel):
     save: str | None = None
     show: str | None = None
     stdin: str | None = None
+    # The doc gives the container's command as such (`kubectl run ... --command -- CMD`): shown so.
+    # (liqo-tutor always creates its probe pods that way; without stdin the shown one-liner omits the
+    # flag unless the doc types it, since it changes nothing for the images whose entrypoint runs it.)
+    command: bool = False
 
 
 def pod_command(ctx: Context, spec: RunPodModel, cluster: str | None, pod: str) -> list[str]:
-    """The one-liner a person types for what run-pod does (without `--kubeconfig`); with `stdin`, the
-    container's command is given as such (`--command`), as it is then run exactly so."""
+    """The one-liner a person types for what run-pod does (without `--kubeconfig`); with `stdin` or
+    `command: true`, the container's command is given as such (`--command`), as it is then run exactly so."""
     ns = ctx.text(spec.namespace, cluster)
     image = ctx.text(spec.image, cluster)
     argv = kubectl.run_pod_shown(pod, ns, image, ctx.argv(spec.run_pod, cluster, extra={"pod": pod}))
-    if spec.stdin is not None:
+    if spec.stdin is not None or spec.command:
         argv.insert(argv.index("--"), "--command")
     return argv
 
