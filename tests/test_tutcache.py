@@ -57,3 +57,20 @@ def test_an_entry_others_could_write_is_ignored(copy: Path) -> None:
     assert tutcache.get(key) is None
     assert loader.load("service-offloading", copy) == first  # validated again, and written anew
     assert tutcache.get(key) == first
+
+
+def test_an_edit_inside_a_subpackage_is_a_miss(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The code part of the key covers every module, subpackages included (an edit to verbs/run_pod.py
+    once left a pickled model without its new field: an internal error at the consume step)."""
+    pkg = tmp_path / "pkg"
+    (pkg / "verbs").mkdir(parents=True)
+    (pkg / "tutcache.py").write_text("")
+    module = pkg / "verbs" / "run_pod.py"
+    module.write_text("class RunPodModel: ...\n")
+    monkeypatch.setattr(tutcache, "__file__", str(pkg / "tutcache.py"))
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    before = tutcache.key(tmp_path / "t.yaml", b"raw", manifests)
+    assert tutcache.key(tmp_path / "t.yaml", b"raw", manifests) == before
+    module.write_text("class RunPodModel:\n    command: bool = False\n")
+    assert tutcache.key(tmp_path / "t.yaml", b"raw", manifests) != before

@@ -3,9 +3,10 @@
 Validation builds the pydantic schemas (most of a command's start-up). Its result, a frozen
 `Tutorial`, is kept in `$XDG_CACHE_HOME/liqo-tutor/` (default `~/.cache/liqo-tutor/`) under a key made
 of everything it depends on: the file's bytes and path, the manifests it may name, the code that
-builds it (every module of this package: names, sizes, mtimes) and the Python version. Any change is
-a miss, and then the file is validated as usual. Only a file owned by this user, not writable by
-others, is read back; anything unreadable is a miss. `liqo-tutor validate` never uses the cache.
+builds it (every file of this package and its subpackages: names, sizes, mtimes) and the Python
+version. Any change is a miss, and then the file is validated as usual. Only a file owned by this
+user, not writable by others, is read back; anything unreadable is a miss. `liqo-tutor validate`
+never uses the cache.
 """
 
 from __future__ import annotations
@@ -37,17 +38,17 @@ def key(path: Path, raw: bytes, manifests: Path) -> str:
     digest.update(sys.version.encode())
     code = Path(__file__).parent
     for folder in (code, manifests):
-        try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError:
-            entries = []
         digest.update(str(folder).encode())
-        for entry in entries:
-            try:
-                st = entry.stat()
-            except OSError:
-                continue
-            digest.update(f"{entry.name}:{st.st_size}:{st.st_mtime_ns};".encode())
+        # Every file below it: an edit inside a subpackage (verbs/, claims/...) changes no folder's mtime.
+        for root, dirs, files in os.walk(folder):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(files):
+                try:
+                    st = os.stat(os.path.join(root, name))
+                except OSError:
+                    continue
+                where = os.path.relpath(root, folder)
+                digest.update(f"{where}/{name}:{st.st_size}:{st.st_mtime_ns};".encode())
     return digest.hexdigest()
 
 

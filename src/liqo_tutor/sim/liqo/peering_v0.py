@@ -1,10 +1,12 @@
-"""Liqo v0.x peering (out-of-band): auth token, ForeignCluster status and tenant namespaces."""
+"""Liqo v0.x peering (out-of-band): auth token, ForeignCluster status and tenant namespaces; the
+network objects of each peering live in network_v0.py."""
 
 from __future__ import annotations
 
 import base64
 import secrets
 
+from liqo_tutor.sim.liqo.network_v0 import sync_v0_network
 from liqo_tutor.sim.liqo.objects import (
     FC_V0,
     LIQO_NS,
@@ -133,6 +135,8 @@ class V0Peering(LiqoBase):
         for x in v0:
             for fc in x.cluster.list(FC_V0):
                 changed |= self._v0_fc_status(world, infos, x, fc, outgoing, now)
+        # The network of each peering (NetworkConfigs, TunnelEndpoint), following the FC conditions.
+        changed |= sync_v0_network(self, infos, v0)
         return changed
 
     def _v0_fc_status(

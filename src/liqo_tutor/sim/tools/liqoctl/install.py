@@ -309,6 +309,9 @@ def _helm_install(
     if chart_line.v0:
         for svc_name, port, proto in (("liqo-auth", 443, "TCP"), ("liqo-gateway", 5871, "UDP")):
             comp_labels = _labels(svc_name)
+            if svc_name == "liqo-gateway":
+                # templates/liqo-gateway-service.yaml (liqo.gatewayServiceLabels), port "wireguard".
+                comp_labels["net.liqo.io/gateway"] = "true"
             kc.apply(
                 SVC,
                 {
@@ -322,7 +325,7 @@ def _helm_install(
                         },
                         "ports": [
                             {
-                                "name": svc_name.removeprefix("liqo-"),
+                                "name": "wireguard" if port == 5871 else svc_name.removeprefix("liqo-"),
                                 "port": port,
                                 "targetPort": 8443 if port == 443 else port,
                                 "protocol": proto,

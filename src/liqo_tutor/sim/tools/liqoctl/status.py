@@ -9,9 +9,10 @@ per-component lines are printed so since v0.8.2, the "API Server" section exists
   Endpoints), a blank line between boxes; failed checks end with "some checks failed" (exit 0 anyway,
   handler.go returns nil).
 - `status peer [NAME...]`: "Peered Cluster Information" (peer/peerinfo.go): per ForeignCluster its
-  type, direction, authentication, network (its CIDR sections with --verbose only; then the "Network
-  connection" of its TunnelEndpoint, which the playground does not model: "TunnelEndpoint Not Found"),
-  API server and the resources acquired through ResourceOffers.
+  type, direction, authentication, network (with --verbose the "Local CIDRs"/"Remote CIDRs" of the
+  tenant namespace's NetworkConfigs; then the "Network connection": the local gateway address from the
+  gateway Service, the remote one, status and latency from the TunnelEndpoint), API server and the
+  resources acquired through ResourceOffers.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ __all__ = ["cmd_status", "cmd_status_peer"]
 FC = Res("discovery.liqo.io", "v1alpha1", "foreignclusters", False)
 OFFERS = Res("sharing.liqo.io", "v1alpha1", "resourceoffers", True)
 IPAM_STORAGES = Res("net.liqo.io", "v1alpha1", "ipamstorages", False)
+NETWORKCONFIGS = Res("net.liqo.io", "v1alpha1", "networkconfigs", True)
+TUNNELENDPOINTS = Res("net.liqo.io", "v1alpha1", "tunnelendpoints", True)
 DEPLOYMENTS = [
     "liqo-controller-manager",
     "liqo-crd-replicator",
@@ -128,7 +131,10 @@ def _local_info(kc: KubeClient, ns: str, line: Line) -> Section:
     for name in ("liqo-gateway", "liqo-auth"):
         svc = kc.get(SVC, name, ns) or {}
         ports[name] = next((p.get("nodePort") for p in (svc.get("spec") or {}).get("ports") or []), "")
-    endpoints.entry("Network gateway", f"udp://{ip}:{ports['liqo-gateway']}")
+    # localinfo.go getVpnEndpointLocalAddress: the gateway Service's net.liqo.io/gatewayNodeIP annotation.
+    gw_ann = ((kc.get(SVC, "liqo-gateway", ns) or {}).get("metadata") or {}).get("annotations") or {}
+    gw_ip = str(gw_ann.get("net.liqo.io/gatewayNodeIP") or ip)
+    endpoints.entry("Network gateway", f"udp://{gw_ip}:{ports['liqo-gateway']}")
     endpoints.entry("Authentication", f"https://{ip}:{ports['liqo-auth']}")
     endpoints.entry("Kubernetes API server", f"https://{ip}:6443")
     return root
@@ -191,6 +197,95 @@ def _resources(section: Section, offers: list[Obj]) -> None:
     section.entry("ephemeral-storage", f"{total['ephemeral-storage'] / 1e6 / 1024:.2f}GiB")
 
 
+def _cidrs(kc: KubeClient, net: Section, tenant: str, local_name: str, fc_name: str) -> None:
+    """peerinfo.go addNetworkSection (--verbose): each NetworkConfig of the tenant namespace, the
+    local one (label liqo.io/replication=true) as "Local CIDRs", the replicated one as "Remote CIDRs"."""
+    found = {"Local CIDRs": False, "Remote CIDRs": False}
+    for nc in kc.list(NETWORKCONFIGS, tenant) if tenant else []:
+        local = (nc["metadata"].get("labels") or {}).get("liqo.io/replication") == "true"
+        title = "Local CIDRs" if local else "Remote CIDRs"
+        found[title] = True
+        how = (
+            f'how "{local_name}" has been remapped by "{fc_name}"'
+            if local
+            else f'how "{local_name}" remapped "{fc_name}"'
+        )
+        spec, st = nc.get("spec") or {}, nc.get("status") or {}
+        section = net.section(title)
+        section.section("Original").entry("Pod CIDR", str(spec.get("podCIDR", ""))).entry(
+            "External CIDR", str(spec.get("externalCIDR", ""))
+        )
+        remapped = section.section(f"Remapped - {how}")
+        for key, field in (("Pod CIDR", "podCIDRNAT"), ("External CIDR", "externalCIDRNAT")):
+            value = str(st.get(field, ""))
+            remapped.entry(key, "remapping not necessary" if value == "None" else value)
+    for title, seen in found.items():
+        if not seen:
+            net.section(f"{title} - NetWorkConfig Not Found")
+
+
+def _vpn(kc: KubeClient, net: Section, ns: str, rid: str, tenant: str) -> str:
+    """peerinfo.go addVpnSection: the local gateway address from its Service (RetrieveWGEPFromService),
+    then the TunnelEndpoint labelled clusterID=<remote id> in the tenant namespace. Returns an error."""
+    services = kc.list(SVC, ns, {"net.liqo.io/gateway": "true"})
+    if not services:
+        return 'services "services" not found'
+    if len(services) > 1:
+        return (
+            "multiple resources of type {services} found for label selector {net.liqo.io/gateway=true} "
+            f"in namespace {{{ns}}}, when only one was expected"
+        )
+    svc = services[0]
+    ann = svc["metadata"].get("annotations") or {}
+    spec = svc.get("spec") or {}
+    port: Obj = next((p for p in spec.get("ports") or [] if p.get("name") == "wireguard"), {})
+    if spec.get("type") == "LoadBalancer":
+        ingress = ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress") or [{}]
+        ip, number = str(ingress[0].get("ip") or ingress[0].get("hostname") or ""), str(port.get("port", ""))
+    else:
+        if "net.liqo.io/gatewayNodeIP" not in ann:
+            return (
+                "the node IP where the gateway pod is running has not yet been set as an annotation for "
+                f'service "{ns}/{svc["metadata"]["name"]}"'
+            )
+        ip, number = str(ann["net.liqo.io/gatewayNodeIP"]), str(port.get("nodePort", ""))
+    ip = str(ann.get("liqo.io/override-address", ip))
+    number = str(ann.get("liqo.io/override-port", number))
+    teps = kc.list(TUNNELENDPOINTS, tenant, {"clusterID": rid}) if tenant else []
+    if not teps:
+        net.section("Network connection - TunnelEndpoint Not Found")
+        return ""
+    conn = (teps[0].get("status") or {}).get("connection") or {}
+    peer = conn.get("peerConfiguration") or {}
+    section = net.section("Network connection")
+    section.section("Gateway IPs").entry("Local", f"{ip}:{number}").entry(
+        "Remote", f"{peer.get('endpointIP', '')}:{peer.get('port', '')}"
+    )
+    section.entry("Status", str(conn.get("status", "")))
+    section.entry("Latency", str((conn.get("latency") or {}).get("value", "")))
+    return ""
+
+
+def _network(kc: KubeClient, one: Section, fc: Obj, ns: str, local_name: str, verbose: bool) -> list[str]:
+    """peerinfo.go addNetworkSection; returns the collection errors."""
+    ident = (fc.get("spec") or {}).get("clusterIdentity") or {}
+    rname, rid = str(ident.get("clusterName", "")), str(ident.get("clusterID", ""))
+    net = one.section("Network").entry("Status", _cond(fc, "NetworkStatus"))
+    tenant = str(((fc.get("status") or {}).get("tenantNamespace") or {}).get("local") or "")
+    try:
+        if verbose:
+            _cidrs(kc, net, tenant, local_name, str(fc["metadata"]["name"]))
+        error = _vpn(kc, net, ns, rid, tenant)
+    except ApiError as exc:
+        return [f'unable to get network info for cluster "{rname}": {exc.message}']
+    if not error:
+        return []
+    return [
+        f"unable to get local network endpoint address: {error}",
+        f'unable to get network info for cluster "{rname}": {error}',
+    ]
+
+
 def cmd_status_peer(ctx: Ctx) -> int:
     kc = client(ctx)
     ns = str(ctx.f("namespace"))
@@ -210,6 +305,8 @@ def cmd_status_peer(ctx: Ctx) -> int:
         ctx.out.error(exc.message)
         return 1
     root = Section()
+    errors: list[str] = []
+    missing = False
     names = list(ctx.args) or sorted(fcs)
     if not names:
         root.entry(f'Local cluster "{local_name}" is not peered with any remote cluster')
@@ -217,6 +314,7 @@ def cmd_status_peer(ctx: Ctx) -> int:
         fc = fcs.get(name)
         if fc is None:
             root.section(f"{name} - Peer Not Found")
+            missing = True
             continue
         ident = (fc.get("spec") or {}).get("clusterIdentity") or {}
         rname, rid = str(ident.get("clusterName", name)), str(ident.get("clusterID", ""))
@@ -228,11 +326,7 @@ def cmd_status_peer(ctx: Ctx) -> int:
         auth = one.section("Authentication").entry("Status", _cond(fc, "AuthenticationStatus"))
         if verbose:
             auth.entry("Auth URL", str((fc.get("spec") or {}).get("foreignAuthUrl", "")))
-        net = one.section("Network").entry("Status", _cond(fc, "NetworkStatus"))
-        if verbose:
-            net.section("Local CIDRs - NetWorkConfig Not Found")
-            net.section("Remote CIDRs - NetWorkConfig Not Found")
-        net.section("Network connection - TunnelEndpoint Not Found")
+        errors += _network(kc, one, fc, ns, local_name, verbose)
         if ctx.line.minor >= 9:
             one.section("API Server").entry("Status", _cond(fc, "APIServerStatus"))
         res = one.section("Resources")
@@ -241,5 +335,12 @@ def cmd_status_peer(ctx: Ctx) -> int:
             _resources(
                 res.section(f'Total acquired - resources offered by "{rname}" to "{local_name}"'), acquired
             )
+    if errors:
+        # peerinfo.go Format: collection errors replace the sections; the handler then reports the failure.
+        _write(box("Peered Cluster Information", _text("\n".join(f"ERRO: {e}" for e in errors))))
+        ctx.out.error("some checks failed")
+        return 0
     _write(box("Peered Cluster Information", root))
+    if missing:
+        ctx.out.error("some checks failed")
     return 0
