@@ -18,6 +18,37 @@ def real_kubectl() -> str | None:
     return shutil.which("kubectl") or shutil.which("kubectl", path=str(VENV_BIN))
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # `--dist loadfile` hands out whole files in collection order only when told not to reorder them
+    # (pytest-xdist >= 3.8; older ones always sort by number of tests, putting the one-test files of
+    # minutes-long playground runs last, where they kept one worker busy while the other had finished).
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+@pytest.hookimpl(trylast=True)  # after `-m` deselected
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Files holding end-to-end (slow) tests first, fewest tests first (a file of one or two tests is
+    most often a whole tutorial run each, the longest units), then the other files, most tests first.
+    The many short files come last and fill both workers up to the end. The order inside a file is
+    kept (module fixtures shared in file order rely on it)."""
+    count: dict[str, int] = {}
+    slow: set[str] = set()
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        count[path] = count.get(path, 0) + 1
+        if item.get_closest_marker("slow") is not None:
+            slow.add(path)
+    first_seen = {path: i for i, path in enumerate(count)}
+    items.sort(key=lambda item: _file_rank(item.nodeid.split("::", 1)[0], slow, count, first_seen))
+
+
+def _file_rank(path: str, slow: set[str], count: dict[str, int], first_seen: dict[str, int]) -> tuple[int, int, int]:
+    if path in slow:
+        return (0, count[path], first_seen[path])
+    return (1, -count[path], first_seen[path])
+
+
 @pytest.fixture(autouse=True)
 def _hermetic(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     home = tmp_path_factory.mktemp("home")

@@ -38,7 +38,7 @@ def steps_copy(dest: Path, edit: Callable[[dict[str, Any]], None] | None = None)
     data["diagnostics"] = []
     for step in data["steps"]:
         for action in step.get("actions", []):
-            if "retry_delay" in action:
+            if "retries" in action or "retry_delay" in action:  # the default pause is 3 s
                 action["retry_delay"] = "0.1s"
     if edit is not None:
         edit(data)

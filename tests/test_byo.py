@@ -23,6 +23,9 @@ from liqo_tutor.report import SCHEMA
 from liqo_tutor.sim import ensure_bin, sim_env, simdir_for
 from liqo_tutor.sim.client import stop
 
+# The whole tutorial runs on the hand-made clusters: an end-to-end run (`make test`, not test-fast).
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[1]
 
 

@@ -170,25 +170,24 @@ def test_a_label_selector_is_part_of_the_command(tmp_path: Path) -> None:
 def test_hold_fails_when_the_claim_stops_holding(tmp_path: Path) -> None:
     flag = tmp_path / "flag"
     flag.write_text("Pending")
+    # Once `flip` exists, each answer turns the next one to Running: the claim holds at first, then stops
+    # holding while it is held (no timer racing the hold).
+    flip = tmp_path / "flip"
     tut = load(write_tutorial(tmp_path, step_yaml(checks=f"""\
     - claim: stays Pending
-      command: cat {flag}
+      command: sh -c 'cat {flag}; if [ -e {flip} ]; then printf Running > {flag}; fi'
       cluster: alpha
       stdout: Pending
-      hold: 3s
+      hold: 1s
       interval: 0.1
       timeout: 5s
     """)))
     ctx = context(tut, tmp_path / "work")
     chk = step(tut).checks[0]
     res = claims.run_check(ctx, chk, "alpha")
-    assert res.status is Status.PASSED and "for 3s" in res.expected
-    import threading
-
-    timer = threading.Timer(0.5, lambda: flag.write_text("Running"))
-    timer.start()
+    assert res.status is Status.PASSED and "for 1s" in res.expected
+    flip.touch()
     res = claims.run_check(ctx, chk, "alpha")
-    timer.join()
     assert res.status is Status.FAILED and "then: stdout 'Running'" in res.message
 
 

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from reliability_helpers import sim_processes, steps_copy
+import lines_cli
+from reliability_helpers import steps_copy
 
 pytestmark = pytest.mark.slow
 
@@ -52,72 +53,48 @@ def workdir(tmp_path: Path, kubectl_bin: str) -> Iterator[Path]:
     stop(wd / ".liqo-tutor" / "sim")
 
 
-def assert_clean(workdir: Path) -> None:
-    assert not list(workdir.glob("liqo_kubeconf_*")), "kubeconfig files left behind"
-    assert sim_processes(workdir) == [], "playground processes left behind"
+@dataclass
+class Stepped:
+    workdir: Path
+    env: dict[str, str]
+    steps: dict[str, subprocess.CompletedProcess[str]]
 
 
-def test_full_tutorial_then_status_teardown_and_step_order(workdir: Path) -> None:
-    run = tutor(workdir, "run", "service-offloading", "--simulate")
-    assert run.returncode == 0, run.stdout + run.stderr
-    out = run.stdout
-    for step in ("provision", "peer", "offload", "consume"):
-        assert step in out.lower()
-    # The commands are shown as a person types them, and the tutorial's claims are verified.
-    assert "kind create cluster --name london" in out
-    assert "liqoctl peer --remote-kubeconfig" in out
-    assert "--gw-server-service-type NodePort" in out
-    assert "liqoctl offload namespace liqo-demo" in out
-    assert "No resources found in liqo-demo namespace." in out or "no pod" in out.lower()
-
-    status = tutor(workdir, "status", "--simulate", "--json")
-    assert status.returncode == 0, status.stderr
-    data = json.loads(status.stdout)
-    assert {k: data["steps"][k] for k in ("provision", "peer", "offload", "consume")} == dict.fromkeys(
-        ("provision", "peer", "offload", "consume"), "done"
-    )
-    assert sorted((c["name"], c["exists"]) for c in data["clusters"]) == [("london", True), ("newyork", True)]
-
-    # The playground answers the very commands the tutorial prints.
-    env = dict(os.environ)
-    for line in tutor(workdir, "env", "--simulate").stdout.splitlines():
-        if line.startswith("export "):
-            key, _, value = line[len("export ") :].partition("=")
-            env[key] = subprocess.run(
-                ["sh", "-c", f"printf %s {value}"], capture_output=True, text=True
-            ).stdout
-    svc = subprocess.run(
-        ["kubectl", "get", "services", "-n", "liqo-demo", "--kubeconfig", env["KUBECONFIG_NEWYORK"]],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert svc.returncode == 0 and "flights-service" in svc.stdout, svc.stderr
-    pods = subprocess.run(
-        ["kubectl", "get", "pods", "-n", "liqo-demo", "--kubeconfig", env["KUBECONFIG_NEWYORK"]],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert pods.stdout == "" and pods.stderr.strip() == "No resources found in liqo-demo namespace."
-
-    down = tutor(workdir, "teardown", "--simulate")
-    assert down.returncode == 0, down.stdout + down.stderr
-    assert_clean(workdir)
-
-    peer = tutor(workdir, "step", "peer", "--simulate")
-    assert peer.returncode == 1
-    assert "provision" in peer.stdout + peer.stderr
-    assert "Traceback" not in peer.stdout + peer.stderr
+@pytest.fixture(scope="module")
+def stepped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stepped]:
+    """provision, peer and offload as three `step` commands in one workdir, shared (in file order) by
+    test_steps_one_by_one and test_terminal_run_shows_no_poll_lines_and_verbose_does: one playground
+    brought up to the consume step serves both."""
+    lines_cli.require_kubectl()
+    wd = tmp_path_factory.mktemp("stepped") / "tutorial"
+    wd.mkdir()
+    env = lines_cli.hermetic_env(tmp_path_factory.mktemp("home"), "")
+    env.pop("LIQO_TUTOR_SIM_LIQO_VERSION")  # the default line, as the function-scoped tests have it
+    steps: dict[str, subprocess.CompletedProcess[str]] = {}
+    try:
+        for step in ("provision", "peer", "offload"):
+            steps[step] = lines_cli.tutor(wd, env, "step", step, "--simulate")
+            if steps[step].returncode != 0:
+                break
+        yield Stepped(wd, env, steps)
+    finally:
+        lines_cli.cleanup(wd, env)
 
 
-def test_steps_one_by_one(workdir: Path) -> None:
-    for step in ("provision", "peer", "offload", "consume"):
-        res = tutor(workdir, "step", step, "--simulate")
+def _offloaded(stepped: Stepped) -> Path:
+    """The shared workdir, its steps up to offload done one by one."""
+    for step in ("provision", "peer", "offload"):
+        res = stepped.steps.get(step)
+        assert res is not None, f"step {step} did not run (an earlier one failed)"
         assert res.returncode == 0, f"step {step}: {res.stdout}{res.stderr}"
-    again = tutor(workdir, "run", "--simulate")
+    return stepped.workdir
+
+
+def test_steps_one_by_one(stepped: Stepped) -> None:
+    workdir = _offloaded(stepped)
+    res = lines_cli.tutor(workdir, stepped.env, "step", "consume", "--simulate")
+    assert res.returncode == 0, f"step consume: {res.stdout}{res.stderr}"
+    again = lines_cli.tutor(workdir, stepped.env, "run", "--simulate")
     assert again.returncode == 0, again.stdout + again.stderr
     assert "skipped" in again.stdout.lower()
 
@@ -187,11 +164,11 @@ def test_service_on_another_port_fails_at_the_7999_claim(workdir: Path, tmp_path
 # -- what a terminal shows: the commands to type and the claims, not the polling (issue 10) -----
 
 
-def _terminal(workdir: Path, *args: str, speed: str) -> str:
+def _terminal(workdir: Path, base: dict[str, str], *args: str, speed: str) -> str:
     """The CLI under a pseudo-terminal (rich's live reporter), its output without ANSI sequences."""
     import pexpect
 
-    env = dict(os.environ, LIQO_TUTOR_SIM_SPEED=speed, TERM="xterm-256color", COLUMNS="400")
+    env = dict(base, LIQO_TUTOR_SIM_SPEED=speed, TERM="xterm-256color", COLUMNS="400")
     env.pop("NO_COLOR", None)
     child = pexpect.spawn(CLI[0], [*CLI[1:], *args], cwd=str(workdir), env=env, encoding="utf-8",
                           dimensions=(50, 400), timeout=180)
@@ -201,19 +178,19 @@ def _terminal(workdir: Path, *args: str, speed: str) -> str:
     return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", child.before or "")
 
 
-def test_terminal_run_shows_no_poll_lines_and_verbose_does(workdir: Path) -> None:
+def test_terminal_run_shows_no_poll_lines_and_verbose_does(stepped: Stepped) -> None:
     """The consume step in a terminal: the `kubectl run ... --rm -i` one-liner and the claims; the pod's
-    status polls, log reads and deletion appear only with --verbose."""
-    setup = tutor(workdir, "run", "--to", "offload", "--simulate")
-    assert setup.returncode == 0, setup.stdout + setup.stderr
-    quiet = _terminal(workdir, "step", "consume", "--simulate", speed="1")
+    status polls, log reads and deletion appear only with --verbose. (The playground is the one
+    test_steps_one_by_one brought up step by step; consume runs again here.)"""
+    workdir = _offloaded(stepped)
+    quiet = _terminal(workdir, stepped.env, "step", "consume", "--simulate", speed="1")
     assert re.search(r"\$ kubectl run consumer-\w+ --rm -i --restart=Never --image curlimages/curl "
                      r"--kubeconfig liqo_kubeconf_newyork -- curl ", quiet), quiet
     assert "✓ both responses come from one backend" in quiet
     for plumbing in ("kubectl wait pod/consumer-", "kubectl get pod consumer-", "kubectl logs", "kubectl delete pod"):
         assert plumbing not in quiet, quiet
     # Slower pods (speed 6: about 5 s from creation to the end of curl): waited for in several slices.
-    loud = _terminal(workdir, "step", "consume", "--simulate", "--verbose", speed="6")
+    loud = _terminal(workdir, stepped.env, "step", "consume", "--simulate", "--verbose", speed="6")
     polls = re.findall(r"\$ kubectl (?:wait pod/|get pod )(consumer-\w+) -n default", loud)
     assert polls and max(polls.count(p) for p in set(polls)) >= 2, loud  # one pod asked repeatedly
     assert "kubectl logs consumer-" in loud and "kubectl delete pod consumer-" in loud

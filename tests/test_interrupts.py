@@ -102,9 +102,11 @@ def test_interrupt_at_several_points_then_resume_and_teardown(workdir: Path) -> 
     # One run at a time: a second run in the same workdir stops at once.
     second = tutor(workdir, "run", "--simulate")
     assert second.returncode == 1 and "another liqo-tutor is already working" in second.stderr
-    t0 = time.monotonic()
     interrupt(run)
-    assert time.monotonic() - t0 < 25, "the run waited for the slow commands instead of stopping them"
+    # The slow creates were stopped, not awaited: each ended by the signal (the transcript keeps them).
+    transcript = workdir / ".liqo-tutor" / "transcript.jsonl"
+    creates = [e for e in map(json.loads, transcript.read_text().splitlines()) if "kind create" in e["display"]]
+    assert len(creates) == 2 and all(e["exit_code"] != 0 for e in creates), creates
     assert sorted(state(workdir)["clusters_created"]) == ["london", "newyork"]  # type: ignore[call-overload]
 
     # 2. SIGTERM during peering; this run resumed provisioning first.

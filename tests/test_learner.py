@@ -35,6 +35,7 @@ def _spawn(workdir: Path, *args: str, env: dict[str, str] | None = None) -> pexp
                          dimensions=(50, 160))
 
 
+@pytest.mark.slow  # runs the tutorial end to end through the playground
 def test_enter_skip_quit_and_resume(workdir: Path) -> None:
     child = _spawn(workdir)
     child.expect(r"next: Provision the playground \[provision\]")

@@ -1,8 +1,10 @@
 """Both Liqo lines end to end through the CLI and the simulated playground (real kubectl).
 
 One full run per line is shared by the tests of that line (module-scoped, in file order): the run's
-output, a client/server mismatch against its clusters, then its teardown. The simulated liqoctl
-reports the version in LIQO_TUTOR_SIM_LIQO_VERSION, read per call.
+output, a client/server mismatch against its clusters, then its teardown. The v1 run (the default
+line, by name) is also the one whose status, environment and teardown
+test_full_tutorial_then_status_teardown_and_step_order reads. The simulated liqoctl reports the
+version in LIQO_TUTOR_SIM_LIQO_VERSION, read per call.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from lines_cli import cleanup, hermetic_env, require_kubectl, tutor
+from reliability_helpers import sim_processes
 
 pytestmark = pytest.mark.slow
 
@@ -25,6 +28,14 @@ class Played:
     workdir: Path
     env: dict[str, str]
     run: subprocess.CompletedProcess[str]
+    teardown: subprocess.CompletedProcess[str] | None = None
+
+
+def torn_down(played: Played) -> subprocess.CompletedProcess[str]:
+    """`teardown --simulate` of the shared run, once, for whichever test needs it first."""
+    if played.teardown is None:
+        played.teardown = tutor(played.workdir, played.env, "teardown", "--simulate")
+    return played.teardown
 
 
 def _played(
@@ -46,7 +57,7 @@ def v0(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Played]:
 
 @pytest.fixture(scope="module")
 def v1(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Played]:
-    yield from _played(tmp_path_factory, "v1.2.0")
+    yield from _played(tmp_path_factory, "v1.2.0", "service-offloading")
 
 
 @pytest.fixture(scope="module")
@@ -197,8 +208,67 @@ def test_v0_client_against_v1_clusters_fails_early(v1: Played) -> None:
     assert "v1.2.0 (line v1)" in res.stderr and "line v0 (liqoctl v0.10.3)" in res.stderr
 
 
+def test_full_tutorial_then_status_teardown_and_step_order(v1: Played) -> None:
+    """The default line's run by name: its steps and commands, then `status`, `env` and the real kubectl
+    on the playground, teardown, and a step that needs an earlier one after it."""
+    workdir = v1.workdir
+    assert v1.run.returncode == 0, v1.run.stdout + v1.run.stderr
+    out = v1.run.stdout
+    for step in ("provision", "peer", "offload", "consume"):
+        assert step in out.lower()
+    # The commands are shown as a person types them, and the tutorial's claims are verified.
+    assert "kind create cluster --name london" in out
+    assert "liqoctl peer --remote-kubeconfig" in out
+    assert "--gw-server-service-type NodePort" in out
+    assert "liqoctl offload namespace liqo-demo" in out
+    assert "No resources found in liqo-demo namespace." in out or "no pod" in out.lower()
+
+    status = tutor(workdir, v1.env, "status", "--simulate", "--json")
+    assert status.returncode == 0, status.stderr
+    data = json.loads(status.stdout)
+    assert {k: data["steps"][k] for k in ("provision", "peer", "offload", "consume")} == dict.fromkeys(
+        ("provision", "peer", "offload", "consume"), "done"
+    )
+    assert sorted((c["name"], c["exists"]) for c in data["clusters"]) == [("london", True), ("newyork", True)]
+
+    # The playground answers the very commands the tutorial prints.
+    env = dict(v1.env)
+    for line in tutor(workdir, v1.env, "env", "--simulate").stdout.splitlines():
+        if line.startswith("export "):
+            key, _, value = line[len("export ") :].partition("=")
+            env[key] = subprocess.run(
+                ["sh", "-c", f"printf %s {value}"], capture_output=True, text=True
+            ).stdout
+    svc = subprocess.run(
+        ["kubectl", "get", "services", "-n", "liqo-demo", "--kubeconfig", env["KUBECONFIG_NEWYORK"]],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert svc.returncode == 0 and "flights-service" in svc.stdout, svc.stderr
+    pods = subprocess.run(
+        ["kubectl", "get", "pods", "-n", "liqo-demo", "--kubeconfig", env["KUBECONFIG_NEWYORK"]],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert pods.stdout == "" and pods.stderr.strip() == "No resources found in liqo-demo namespace."
+
+    down = torn_down(v1)  # what it printed: test_v1_teardown
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert not list(workdir.glob("liqo_kubeconf_*")), "kubeconfig files left behind"
+    assert sim_processes(workdir) == [], "playground processes left behind"
+
+    peer = tutor(workdir, v1.env, "step", "peer", "--simulate")
+    assert peer.returncode == 1
+    assert "provision" in peer.stdout + peer.stderr
+    assert "Traceback" not in peer.stdout + peer.stderr
+
+
 def test_v1_teardown(v1: Played) -> None:
-    res = tutor(v1.workdir, v1.env, "teardown", "--simulate")
+    res = torn_down(v1)
     out = res.stdout
     assert res.returncode == 0, out + res.stderr
     assert (

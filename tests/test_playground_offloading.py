@@ -16,7 +16,6 @@ says a user sees:
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import subprocess
 import time
@@ -27,6 +26,7 @@ from typing import Any, TypeVar
 import pytest
 import yaml
 
+from lines_cli import hermetic_env, require_kubectl
 from liqo_tutor.sim import ensure_bin, sim_env, simdir_for
 from liqo_tutor.sim.client import stop
 
@@ -141,18 +141,21 @@ def _kind_config(workdir: Path, name: str, v0: bool) -> Path:
     return path
 
 
-@pytest.fixture(params=["v1.2.0", "v0.10.3"])
-def three(request: pytest.FixtureRequest, tmp_path: Path, kubectl_bin: str) -> Iterator[tuple[Shell, str]]:
-    """venice consumes florence (region center) and naples (region south)."""
+@pytest.fixture(scope="module", params=["v1.2.0", "v0.10.3"])
+def three(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Shell, str]]:
+    """venice consumes florence (region center) and naples (region south).
+
+    One playground per Liqo line serves the module's tests: each works in a namespace of its own
+    (demo, spread) or only reads what the others do not touch (virtual nodes, Liqo's pods, peerings)."""
+    require_kubectl()
     version = str(request.param)
     v0 = version.startswith("v0")
-    workdir = tmp_path / "three"
-    workdir.mkdir()
+    workdir = tmp_path_factory.mktemp("three")
     simdir = simdir_for(workdir)
     ensure_bin(simdir)
-    env = dict(os.environ)
+    # Module-scoped: the autouse hermetic fixture is not there yet, so the environment is built here.
+    env = hermetic_env(tmp_path_factory.mktemp("home"), version)
     env.update(sim_env(simdir, workdir))
-    env["LIQO_TUTOR_SIM_LIQO_VERSION"] = version
     sh = Shell(workdir, env)
     try:
         id_flag = "--cluster-name" if v0 else "--cluster-id"

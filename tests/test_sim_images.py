@@ -16,7 +16,7 @@ from liqo_tutor.sim.controllers import register
 from liqo_tutor.sim.delays import delay
 from liqo_tutor.sim.shell import Shell
 from liqo_tutor.sim.store import ClusterSpec, World
-from sim_world import reconciling
+from sim_world import poll, reconciling
 
 APP = Path(__file__).resolve().parents[1] / "manifests" / "app.yaml"
 
@@ -45,17 +45,17 @@ class _Env:
             env={"HOME": str(self.home), "PATH": "/usr/bin:/bin"},
         )
 
+    def ended_phase(self, name: str) -> str:
+        """The pod's phase once it is Succeeded or Failed, else ""."""
+        phase = self.kubectl("get", "pod", name, "-n", "liqo-demo", "-o", "jsonpath={.status.phase}").stdout
+        return phase if phase in ("Succeeded", "Failed") else ""
+
     def run_pod(self, name: str, *args: str) -> tuple[str, int]:
         out = self.kubectl("run", name, "-n", "liqo-demo", "--restart=Never", *args)
         assert out.returncode == 0, out.stderr
-        out = self.kubectl(
-            "wait",
-            "--for=jsonpath={.status.phase}=Succeeded",
-            f"pod/{name}",
-            "-n",
-            "liqo-demo",
-            "--timeout=5s",
-        )
+        # Poll for either end phase: a `kubectl wait` for Succeeded sat out its whole timeout on
+        # every pod that was meant to fail.
+        phase = poll(lambda: self.ended_phase(name))
         code = self.kubectl(
             "get",
             "pod",
@@ -66,6 +66,7 @@ class _Env:
             "jsonpath={.status.containerStatuses[0].state.terminated.exitCode}",
         ).stdout
         logs = self.kubectl("logs", name, "-n", "liqo-demo").stdout
+        assert phase == ("Succeeded" if int(code) == 0 else "Failed"), (phase, code)
         return logs, int(code)
 
 
