@@ -63,6 +63,7 @@ class _Child:
         self.timed_out = False
         self.interrupted = False
         self.cancelled = False
+        self.held: list[int] = []  # signals received while it was being started (_signals_held)
 
     def signal(self, sig: int) -> None:
         if self.done.is_set():  # reaped: the pid may belong to someone else by now
@@ -237,22 +238,54 @@ def run(
     t0 = time.monotonic()
     # A Ctrl-C (or SIGTERM) landing while sh forks and execs would leave a child nobody knows of:
     # held back until the child is registered, then delivered where it stops that child.
-    with _signals_held() as held:
-        try:
-            proc = _spawn(sh, program, args, env, stdin, cwd)
-        except Exception as exc:  # exec failed after `which` found it (bad interpreter, missing cwd...)
-            result = CommandResult(tuple(args), 127, "", f"{args[0]}: {exc}", started,
-                                   time.monotonic() - t0, display, cluster)
-            _notify(on_event, display, result)
-            raise ToolFailed(result) from None
-        child = _Child(proc.process.pid)
+    proc, child = _start(sh, program, args, env, stdin, cwd, on_event, (display, cluster, started, t0))
+    try:
+        _wait(child, t0 + timeout, cancel, grace, child.held)
+    except KeyboardInterrupt:
+        # Also one raised before _wait was waiting (by another signal's handler): stop the child.
+        if not child.interrupted:
+            child.interrupted = True
+            child.stop(grace)
+        raise
+    finally:
         with _lock:
-            _live[child.pid] = child
-    _wait(proc, sh, child, t0 + timeout, cancel, grace, held)
+            _live.pop(child.pid, None)
     result = _result(proc, args, started, time.monotonic() - t0, display, cluster)
     _notify(on_event, display, result)
     _raise_for(result, child, proc, ok_codes, timeout)
     return result
+
+
+def _start(sh: Any, program: str, args: list[str], env: Mapping[str, str], stdin: str | None,
+           cwd: Path | None, on_event: OnEvent | None, where: tuple[str, str | None, float, float]
+           ) -> tuple[Any, _Child]:
+    """Spawn and register the child with SIGINT/SIGTERM held; a KeyboardInterrupt raised meanwhile
+    (by another signal's handler) stops the child if it was started."""
+    display, cluster, started, t0 = where
+    child: _Child | None = None
+    try:
+        with _signals_held() as held:
+            try:
+                proc = _spawn(sh, program, args, env, stdin, cwd)
+            except Exception as exc:  # exec failed after `which` found it (bad interpreter, missing cwd...)
+                result = CommandResult(tuple(args), 127, "", f"{args[0]}: {exc}", started,
+                                       time.monotonic() - t0, display, cluster)
+                _notify(on_event, display, result)
+                raise ToolFailed(result) from None
+            child = _Child(proc.process.pid)
+            child.held = held
+            with _lock:
+                _live[child.pid] = child
+            name = f"reap-{child.pid}"
+            threading.Thread(target=_reap, args=(proc, sh, child), name=name, daemon=True).start()
+    except KeyboardInterrupt:
+        if child is not None:
+            child.interrupted = True
+            child.stop(KILL_GRACE)
+            with _lock:
+                _live.pop(child.pid, None)
+        raise
+    return proc, child
 
 
 def _spawn(sh: Any, program: str, args: list[str], env: Mapping[str, str], stdin: str | None,
@@ -293,34 +326,29 @@ def _signals_held() -> Iterator[list[int]]:
             signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 
 
-def _wait(proc: Any, sh: Any, child: _Child, deadline: float, cancel: threading.Event | None,
-          grace: float, held: Sequence[int] = ()) -> None:
+def _wait(child: _Child, deadline: float, cancel: threading.Event | None, grace: float,
+          held: Sequence[int] = ()) -> None:
     """Until the child ends; stopped (and marked why) on terminate_all, its cancel scope, the deadline,
     or a signal `held` while it was being started (re-delivered here, where it stops the child)."""
-    threading.Thread(target=_reap, args=(proc, sh, child), name=f"reap-{child.pid}", daemon=True).start()
     try:
-        try:
-            for sig in held:
-                signal.raise_signal(sig)
-            while not child.wait(deadline):
-                if _stopping.is_set():
-                    # terminate_all ran while this child was being started: it missed it.
-                    child.interrupted = True
-                elif cancel is not None and cancel.is_set():
-                    child.cancelled = True
-                elif time.monotonic() >= deadline:
-                    child.timed_out = True
-                else:
-                    continue
-                child.stop(grace)
-                break
-        except KeyboardInterrupt:
-            child.interrupted = True
-            child.stop(grace)  # a second Ctrl-C here propagates at once
-            raise
-    finally:
-        with _lock:
-            _live.pop(child.pid, None)
+        for sig in held:
+            signal.raise_signal(sig)
+        while not child.wait(deadline):
+            if _stopping.is_set():
+                # terminate_all ran while this child was being started: it missed it.
+                child.interrupted = True
+            elif cancel is not None and cancel.is_set():
+                child.cancelled = True
+            elif time.monotonic() >= deadline:
+                child.timed_out = True
+            else:
+                continue
+            child.stop(grace)
+            break
+    except KeyboardInterrupt:
+        child.interrupted = True
+        child.stop(grace)  # a second Ctrl-C here propagates at once
+        raise
 
 
 def _raise_for(result: CommandResult, child: _Child, proc: Any, ok_codes: Collection[int],
