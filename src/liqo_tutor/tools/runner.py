@@ -236,8 +236,6 @@ def run(
     _notify(on_event, display, None)
     started = time.time()
     t0 = time.monotonic()
-    # A Ctrl-C (or SIGTERM) landing while sh forks and execs would leave a child nobody knows of:
-    # held back until the child is registered, then delivered where it stops that child.
     proc, child = _start(sh, program, args, env, stdin, cwd, on_event, (display, cluster, started, t0))
     try:
         _wait(child, t0 + timeout, cancel, grace, child.held)
@@ -259,8 +257,10 @@ def run(
 def _start(sh: Any, program: str, args: list[str], env: Mapping[str, str], stdin: str | None,
            cwd: Path | None, on_event: OnEvent | None, where: tuple[str, str | None, float, float]
            ) -> tuple[Any, _Child]:
-    """Spawn and register the child with SIGINT/SIGTERM held; a KeyboardInterrupt raised meanwhile
-    (by another signal's handler) stops the child if it was started."""
+    """Spawn and register the child with SIGINT/SIGTERM held: a Ctrl-C (or SIGTERM) landing while sh
+    forks and execs would otherwise leave a child nobody knows of; it is delivered once the child is
+    registered (_wait), where it stops it. A KeyboardInterrupt raised meanwhile by another signal's
+    handler stops the child if it was started."""
     display, cluster, started, t0 = where
     child: _Child | None = None
     try:
