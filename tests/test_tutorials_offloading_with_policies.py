@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tutorial_helpers import run_green, run_wrong, wrong_copy
+from tutorial_helpers import HOLD_SCALE, run_green, run_wrong, wrong_copy
 
 pytestmark = pytest.mark.slow
 
@@ -15,7 +15,7 @@ NAME = "offloading-with-policies"
 
 
 def test_runs_green_with_a_passed_line_for_every_claim(tmp_path: Path, kubectl_bin: str) -> None:
-    out = run_green(NAME, tmp_path / "wd")
+    out = run_green(NAME, tmp_path / "wd", None, *HOLD_SCALE)
     for claim in (
         "the virtual node naples carries the label topology.liqo.io/region=south",
         "the status says florence was not selected: OffloadingRequired False, ClusterNotSelected",

@@ -31,7 +31,7 @@ import pytest
 from lines_cli import cleanup, hermetic_env, tutor
 from liqo_tutor.sim import sim_env, simdir_for
 from reliability_helpers import assert_clean, sim_processes
-from tutorial_helpers import claims_of
+from tutorial_helpers import HOLD_SCALE, claims_of
 
 pytestmark = pytest.mark.slow
 
@@ -86,7 +86,7 @@ def _run_v0(name: str, tmp_path: Path, kubectl: str, live: Callable[[dict[str, s
     workdir.mkdir()
     env = hermetic_env(tmp_path / "home", VERSION)
     try:
-        run = tutor(workdir, env, "run", name, "--simulate", "--no-color")
+        run = tutor(workdir, env, "run", name, "--simulate", "--no-color", *HOLD_SCALE)
         assert run.returncode == 0, (run.stdout + run.stderr)[-6000:]
         assert f"liqoctl {VERSION}: Liqo line v0 detected" in run.stdout, run.stdout[:2000]
         live({**env, **sim_env(simdir_for(workdir), workdir)}, workdir)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tutorial_helpers import run_green, run_wrong, wrong_copy
+from tutorial_helpers import HOLD_SCALE, run_green, run_wrong, wrong_copy
 
 pytestmark = pytest.mark.slow
 
@@ -15,7 +15,7 @@ NAME = "replicated-deployments"
 
 
 def test_runs_green_with_a_passed_line_for_every_claim(tmp_path: Path, kubectl_bin: str) -> None:
-    out = run_green(NAME, tmp_path / "wd")
+    out = run_green(NAME, tmp_path / "wd", None, *HOLD_SCALE)
     for claim in (
         "europe-cloud has both edges as providers (ForeignCluster ROLE Provider)",
         "the virtual nodes carry topology.liqo.io/type=destination and their cluster's ID",
@@ -40,7 +40,9 @@ def test_a_spread_over_a_label_the_virtual_nodes_lack_fails_at_the_one_per_edge_
     (Removing the constraint altogether is no reliable fault: the scheduler's default, soft spreading
     usually still puts one replica per edge.)"""
     steps = wrong_copy(tmp_path / "wrong", NAME, manifest_edit=(
-        "deploy.yaml", "topologyKey: kubernetes.io/hostname", "topologyKey: topology.kubernetes.io/zone"))
+        "deploy.yaml", "topologyKey: kubernetes.io/hostname", "topologyKey: topology.kubernetes.io/zone"),
+        # Test plumbing, not the fault: the claim that must fail gives up sooner.
+        steps_edit=("timeout: 3m", "timeout: 1m"))
     res = run_wrong(NAME, tmp_path / "wd", steps, "--to", "deploy", "--timeout-scale", "0.1")
     out = res.stdout
     assert res.returncode == 1, out + res.stderr

@@ -34,7 +34,9 @@ def test_the_wrong_storage_class_fails_at_the_replicas_and_volumes(tmp_path: Pat
     pkg/liqo-controller-manager/offloading/storageprovisioner/remoteprovisioner.go in v1.2.0), so the
     StatefulSet never has its two replicas Running, one per cluster."""
     steps = wrong_copy(tmp_path / "wrong", NAME, manifest_edit=(
-        "values.yaml", "  storageClass: liqo\n", "  storageClass: standard\n"))
+        "values.yaml", "  storageClass: liqo\n", "  storageClass: standard\n"),
+        # Test plumbing, not the fault: the claims that must fail give up sooner.
+        steps_edit=("timeout: 10m", "timeout: 2m"))
     res = run_wrong(NAME, tmp_path / "wd", steps, "--to", "deploy", "--timeout-scale", "0.05")
     out = res.stdout
     assert res.returncode == 1, out + res.stderr

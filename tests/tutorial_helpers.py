@@ -15,7 +15,7 @@ from liqo_tutor.state import State
 from liqo_tutor.tutorial import Tutorial
 from reliability_helpers import REPO, assert_clean, stop_playground, tutor
 
-__all__ = ["claims_of", "context_for", "run_green", "run_wrong", "wrong_copy"]
+__all__ = ["HOLD_SCALE", "claims_of", "context_for", "run_green", "run_wrong", "wrong_copy"]
 
 
 def context_for(tut: Tutorial, line: str, workdir: Path, byo: bool = False) -> Context:
@@ -47,14 +47,19 @@ def claims_of(name: str, workdir: Path, line: str = "v1", steps_dir: Path | None
     return out
 
 
-def run_green(name: str, workdir: Path, steps: Path | None = None) -> str:
+# `hold:` claims ("still Pending after 20 s") last their time even at speed 0: the tests halve it
+# (--timeout-scale scales holds and deadlines alike; nothing in the playground waits at speed 0).
+HOLD_SCALE = ("--timeout-scale", "0.5")
+
+
+def run_green(name: str, workdir: Path, steps: Path | None = None, *args: str) -> str:
     """`liqo-tutor run NAME --simulate --teardown` in a fresh workdir (the shipped tutorial, or the copy
     in `steps`): exit 0, a ✓ line for every claim of every step (teardown included), no ✗, and nothing
     left behind. Returns the output."""
     workdir.mkdir(parents=True, exist_ok=True)
     where = ["--steps-dir", str(steps)] if steps is not None else []
     try:
-        res = tutor(workdir, "run", name, "--simulate", "--teardown", *where, timeout=400)
+        res = tutor(workdir, "run", name, "--simulate", "--teardown", *where, *args, timeout=400)
         out = res.stdout
         assert res.returncode == 0, out + res.stderr
         assert "Traceback" not in out + res.stderr
