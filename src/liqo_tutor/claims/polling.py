@@ -7,6 +7,7 @@ with `hold:`, asked again until that time has passed ("still Pending after 20 s"
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -161,7 +162,8 @@ def polled(
 
     def attempt(remaining: float) -> Outcome:
         nonlocal tries
-        budget = 0 if quick else int(max(1.0, remaining))
+        # Whole seconds, rounded up: the first try shows the check's own timeout (3m -> 180s).
+        budget = 0 if quick else max(1, math.ceil(remaining - 0.01))
         argv = ctx.argv(command, cluster, extra={"timeout": f"{budget}s"})
         tries += 1
         if tries == 1:
