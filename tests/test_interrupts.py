@@ -35,7 +35,8 @@ class Run:
     """A `liqo-tutor run` in the background; a thread collects its stdout line by line."""
 
     def __init__(self, workdir: Path, faults: str, *args: str) -> None:
-        env = dict(os.environ, LIQO_TUTOR_SIM_FAULTS=faults)
+        # PYTHONFAULTHANDLER: a run that does not end is asked for every thread's stack (SIGABRT).
+        env = dict(os.environ, LIQO_TUTOR_SIM_FAULTS=faults, PYTHONFAULTHANDLER="1")
         self.proc = subprocess.Popen([*CLI, "run", "--simulate", *args], cwd=workdir, env=env, text=True,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      stdin=subprocess.DEVNULL)
@@ -79,9 +80,15 @@ def interrupt(run: Run, sig: int = signal.SIGINT, twice: bool = False) -> str:
     try:
         run.proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
-        run.proc.kill()  # never leave it behind
-        run.proc.wait()
-        raise AssertionError(f"still running 30 s after the signal:\n{run.rest()}") from None
+        run.proc.send_signal(signal.SIGABRT)  # faulthandler writes every thread's stack to stderr
+        try:
+            run.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            run.proc.kill()  # never leave it behind
+            run.proc.wait()
+        assert run.proc.stderr is not None
+        stacks = run.proc.stderr.read()[-12000:]
+        raise AssertionError(f"still running 30 s after the signal:\n{run.rest()}\n{stacks}") from None
     assert run.proc.stderr is not None
     out, err = run.rest(), run.proc.stderr.read()
     assert run.proc.returncode == 130, out + err

@@ -257,3 +257,22 @@ def test_a_ctrl_c_while_sh_starts_the_child_still_stops_it(
         threading.Event().wait(0.02)
     assert not _alive(pids[0]), "the child outlived the Ctrl-C"
     assert signal.getsignal(signal.SIGINT) is previous
+
+
+def test_a_ctrl_c_held_while_a_start_fails_is_not_lost(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The start fails (exec error) after a Ctrl-C was held: the Ctrl-C wins, it is not swallowed."""
+
+    def ctrl_c_then_fail(*args: object) -> object:
+        signal.raise_signal(signal.SIGINT)
+        raise OSError("exec format error")
+
+    monkeypatch.setattr(runner, "_spawn", ctrl_c_then_fail)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            runner.run(["fake-tool", "echo"], env=env, timeout=10)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert not runner.running()

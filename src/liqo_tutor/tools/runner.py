@@ -263,6 +263,7 @@ def _start(sh: Any, program: str, args: list[str], env: Mapping[str, str], stdin
     handler stops the child if it was started."""
     display, cluster, started, t0 = where
     child: _Child | None = None
+    failed: ToolFailed | None = None
     try:
         with _signals_held() as held:
             try:
@@ -271,13 +272,14 @@ def _start(sh: Any, program: str, args: list[str], env: Mapping[str, str], stdin
                 result = CommandResult(tuple(args), 127, "", f"{args[0]}: {exc}", started,
                                        time.monotonic() - t0, display, cluster)
                 _notify(on_event, display, result)
-                raise ToolFailed(result) from None
-            child = _Child(proc.process.pid)
-            child.held = held
-            with _lock:
-                _live[child.pid] = child
-            name = f"reap-{child.pid}"
-            threading.Thread(target=_reap, args=(proc, sh, child), name=name, daemon=True).start()
+                failed = ToolFailed(result)
+            else:
+                child = _Child(proc.process.pid)
+                child.held = held
+                with _lock:
+                    _live[child.pid] = child
+                name = f"reap-{child.pid}"
+                threading.Thread(target=_reap, args=(proc, sh, child), name=name, daemon=True).start()
     except KeyboardInterrupt:
         if child is not None:
             child.interrupted = True
@@ -285,6 +287,10 @@ def _start(sh: Any, program: str, args: list[str], env: Mapping[str, str], stdin
             with _lock:
                 _live.pop(child.pid, None)
         raise
+    if failed is not None or child is None:
+        for sig in held:  # a Ctrl-C held meanwhile wins over the failure
+            signal.raise_signal(sig)
+        raise failed if failed is not None else RuntimeError("no child")
     return proc, child
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 
 from liqo_tutor.sim.streams.spdy import SpdySession, SpdyStream
@@ -90,12 +91,21 @@ class Channels:
         raise NotImplementedError
 
 
+# What starting the process costs a real node (the CRI's exec) before its first byte: client-go's
+# websocket executor starts reading before it has created its streams, discards a message for a stream
+# it does not know yet, and fails with "closed all streams" when the connection ends before then
+# (tools/remotecommand/websocket.go, readDemuxLoop / setStream). A command answered in the same instant
+# the connection opens would race that on a busy machine; a real one never does.
+_EXEC_START = 0.1
+
+
 class WsChannels(Channels):
     def __init__(self, ws: WebSocket, stdin: bool, protocol: str) -> None:
         super().__init__()
         self.ws = ws
         self.v5 = protocol.startswith("v5.")
         self.stdin = InputBuffer() if stdin else None
+        self._ready_at = time.monotonic() + _EXEC_START
         self._reader = threading.Thread(target=self._read_loop, name="ws-channels", daemon=True)
         self._reader.start()
 
@@ -118,15 +128,23 @@ class WsChannels(Channels):
             self.stdin.end()
         self.gone.set()
 
+    def _started(self) -> None:
+        wait = self._ready_at - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+
     def write_out(self, data: bytes) -> None:
+        self._started()
         if data and not self.ws.send(bytes([STDOUT]) + data):
             self.gone.set()
 
     def write_err(self, data: bytes) -> None:
+        self._started()
         if data and not self.ws.send(bytes([STDERR]) + data):
             self.gone.set()
 
     def finish(self, status: dict[str, object]) -> None:
+        self._started()
         self.ws.send(bytes([ERROR]) + json.dumps(status).encode())
         self.ws.close()
 
