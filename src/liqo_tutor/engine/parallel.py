@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import TYPE_CHECKING, TypeVar
 
 from liqo_tutor import claims
 from liqo_tutor.context import Context
@@ -20,6 +21,20 @@ if TYPE_CHECKING:
     from liqo_tutor.engine.session import Session
 
 __all__ = ["actions", "checks"]
+
+T = TypeVar("T")
+_SLICE = 0.1  # seconds: how late the main thread may notice a Ctrl-C
+
+
+def _awaited(fut: Future[T]) -> T:
+    """`fut.result()` in short slices: a Ctrl-C may be delivered to any thread of the process, and
+    Python raises KeyboardInterrupt only once the main thread runs bytecode again; a wait without a
+    timeout would sit out the whole command (a 60 s `kind create`) before noticing it."""
+    while True:
+        try:
+            return fut.result(timeout=_SLICE)
+        except FutureTimeout:
+            continue
 
 
 def _queries(check: Check) -> bool:
@@ -62,7 +77,7 @@ def _parallel(
         total = 0
         for fut in futures:
             try:
-                total += fut.result()
+                total += _awaited(fut)
             except KeyboardInterrupt:
                 # Ctrl-C reaches the main thread only: stop the other clusters' commands now
                 # (their threads then get Interrupted) instead of waiting for their chains.
@@ -137,7 +152,7 @@ def _nothing_undone(s: Session, ctx: Context, step: Step, check: Check, cluster:
 def _result_of(fut: Future[CheckResult]) -> CheckResult:
     """A check's result from its thread; Ctrl-C there stops every running command first."""
     try:
-        return fut.result()
+        return _awaited(fut)
     except KeyboardInterrupt:
         runner.terminate_all()
         raise
