@@ -37,9 +37,16 @@ class Run:
     def __init__(self, workdir: Path, faults: str, *args: str) -> None:
         # PYTHONFAULTHANDLER: a run that does not end is asked for every thread's stack (SIGABRT).
         env = dict(os.environ, LIQO_TUTOR_SIM_FAULTS=faults, PYTHONFAULTHANDLER="1")
-        self.proc = subprocess.Popen([*CLI, "run", "--simulate", *args], cwd=workdir, env=env, text=True,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     stdin=subprocess.DEVNULL)
+        # A run started from a background job (`cmd &` in a script, as a CI step may be) inherits SIGINT
+        # ignored, and an ignored signal stays ignored across exec: Ctrl-C could not reach it. A caught
+        # one is reset to the default there, so the run gets Python's handler as from a terminal.
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            self.proc = subprocess.Popen([*CLI, "run", "--simulate", *args], cwd=workdir, env=env, text=True,
+                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                         stdin=subprocess.DEVNULL)
+        finally:
+            signal.signal(signal.SIGINT, previous)
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.seen = ""
         threading.Thread(target=self._read, daemon=True).start()

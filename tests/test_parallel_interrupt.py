@@ -30,9 +30,9 @@ def test_a_ctrl_c_delivered_to_a_worker_thread_interrupts_the_waiting_main_threa
     try:
         fut = pool.submit(chain)
         assert started.wait(30)
-        # The signal is delivered on the worker thread, not on the main one.
-        threading.Thread(target=signal.pthread_kill, args=(ident[0], signal.SIGINT)).start()
         with pytest.raises(KeyboardInterrupt):
+            # The signal is delivered on the worker thread, not on the main one.
+            threading.Thread(target=signal.pthread_kill, args=(ident[0], signal.SIGINT)).start()
             parallel._awaited(fut)
         assert not fut.done(), "the Ctrl-C was only noticed once the chain had ended"
     finally:
