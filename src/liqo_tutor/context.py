@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from liqo_tutor import secrets
 from liqo_tutor.background import Background, background_dir
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from liqo_tutor.state import State
 
 __all__ = ["ClusterInfo", "Context", "substitute_argv"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -248,7 +250,7 @@ class Context:
             self._commands = []
             self._shared = {}
 
-    def shared(self, key: str, compute: Callable[[], object]) -> object:
+    def shared(self, key: str, compute: Callable[[], T]) -> T:
         """One answer per step to a query the clusters' chains all ask at its start (the provider's
         list of clusters): the first caller computes it, the others wait for that answer."""
         with self._lock:
@@ -256,7 +258,7 @@ class Context:
         with entry[0]:
             if not entry[1]:
                 entry[1].append(compute())
-            return entry[1][0]
+            return cast("T", entry[1][0])
 
     def forget(self, key: str) -> None:
         """Drop a shared answer that a command of this step made stale."""

@@ -36,6 +36,10 @@ if TYPE_CHECKING:
 __all__ = ["CommandClaim", "CommandModel", "evaluate_command"]
 
 
+# The expectations on a command's output text (besides `stdout_json`).
+_TEXT_KEYS = ("stdout", "stderr", "stdout_contains", "stdout_line", "stdout_lines", "stdout_regex")
+
+
 class CommandModel(PolledModel):
     command: str
     exit_code: int | None = 0
@@ -104,15 +108,7 @@ class CommandClaim(Claim[CommandModel]):
         validate_polled(spec, refs, scope, "command", spec.command)
         for name in spec.save.values():
             refs.save(name, scope.loc + ("save",))
-        for key in (
-            "stdout",
-            "stderr",
-            "stdout_contains",
-            "stdout_line",
-            "stdout_lines",
-            "stdout_regex",
-            "fail_fast",
-        ):
+        for key in (*_TEXT_KEYS, "fail_fast"):
             for j, value in enumerate(as_list(getattr(spec, key))):
                 where = scope.at(key) if isinstance(getattr(spec, key), str) else scope.at(key, j)
                 refs.variables(value, where)
@@ -133,18 +129,7 @@ class CommandClaim(Claim[CommandModel]):
         exit_code_only = (
             spec.exit_code == 0
             and not spec.save
-            and all(
-                getattr(spec, key) is None
-                for key in (
-                    "stdout",
-                    "stderr",
-                    "stdout_contains",
-                    "stdout_line",
-                    "stdout_lines",
-                    "stdout_regex",
-                    "stdout_json",
-                )
-            )
+            and all(getattr(spec, key) is None for key in (*_TEXT_KEYS, "stdout_json"))
         )
         return polled(ctx, check, spec, spec.command, cluster, quick, judge, probe_wait=exit_code_only)
 

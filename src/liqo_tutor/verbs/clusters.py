@@ -40,9 +40,7 @@ def existing_clusters(ctx: Context) -> list[str]:
         result = ctx.run(argv, cluster=None, timeout=ctx.scaled(default_timeout_argv(argv)), quiet=True)
         return kind_tool.parse_clusters(result.stdout)
 
-    listed = ctx.shared(_LISTED, ask)
-    assert isinstance(listed, list)
-    return list(listed)
+    return list(ctx.shared(_LISTED, ask))
 
 
 def delete_existing(ctx: Context, cluster: str, timeout: float) -> None:
