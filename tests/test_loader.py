@@ -19,7 +19,7 @@ BROKEN = {
     "duplicate-step": "60: steps[provision].id: duplicate step id 'provision'",
     "bad-step-id": "60: steps[Peer_Step].id: step id 'Peer_Step' must be kebab-case (e.g. delete-clusters)",
     "unknown-action": "64: steps[peer].actions[0].exec: unknown action kind `exec` "
-    "(known: run, create-cluster, delete-cluster, generated-command, run-pod)",
+    "(known: run, create-cluster, delete-cluster, generated-command, run-pod, prefetch-images)",
     "unknown-check": "74: steps[peer].checks[0].tabel: unknown check kind `tabel` "
     "(known: command, table, json-list, json-subset, distinct, cidr, text, json)",
     "bad-timeout": "78: steps[peer].checks[0].timeout: invalid duration 'soon' (use e.g. 30s, 5m)",

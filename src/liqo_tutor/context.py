@@ -2,7 +2,8 @@
 
 Variables are resolved per argv word after shlex-splitting (a value never becomes syntax); a saved
 output (`save:`) is a variable of later commands and claims, kept in the workdir (captures.py).
-Background processes and other step-scoped resources are released by `end_step()`.
+Background processes and other step-scoped resources are released by `end_step()`; work that goes
+on behind the steps (`jobs`) ends with the run.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from liqo_tutor import secrets
 from liqo_tutor.background import Background, background_dir
 from liqo_tutor.captures import CaptureStore
 from liqo_tutor.errors import CaptureMissing, StepFailed, ToolFailed, ToolTimeout, TutorialError
+from liqo_tutor.jobs import Jobs
 from liqo_tutor.lines import line_vars
 from liqo_tutor.results import CommandResult
 from liqo_tutor.shell import ClusterShell
@@ -89,6 +91,7 @@ class Context:
         reporter: Reporter,
         replace: bool = False,
         shell: ClusterShell | None = None,
+        overlap: bool = True,
     ) -> None:
         self.tutorial = tutorial
         self.line = line
@@ -99,6 +102,9 @@ class Context:
         self.state = state
         self.reporter = reporter
         self.replace = replace
+        # False with --sequential: nothing goes on behind the steps (no jobs).
+        self.overlap = overlap
+        self.jobs = Jobs()
         # Set while a plan is rendered: captures not yet saved show as `<name>` instead of failing.
         self.planning = False
         # Every command goes through the shell (its observer hears of it); a Context built by hand

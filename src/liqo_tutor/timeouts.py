@@ -62,6 +62,8 @@ DEFAULTS: tuple[tuple[str, tuple[str, ...], float, str], ...] = (
     ("helm", ("upgrade",), 5 * _M, "as install"),
     ("helm", ("uninstall",), 3 * _M, "deletes the release's objects"),
     ("helm", (), 1 * _M, "repo add/update, status, list"),
+    ("docker", ("pull",), 10 * _M, "downloads the image's layers"),
+    ("docker", ("crictl", "pull"), 10 * _M, "a kind node pulls an image (docker exec NODE crictl pull)"),
     ("docker", (), 1 * _M, "talks to the local daemon"),
 )
 

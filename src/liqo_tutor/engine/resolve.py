@@ -105,6 +105,7 @@ def make_context(
         reporter=reporter,
         replace=opts.replace,
         shell=shell,
+        overlap=not opts.sequential,
     )
 
 

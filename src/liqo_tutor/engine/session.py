@@ -169,6 +169,8 @@ class Session:
             self.state.save()
             raise
         finally:
+            if self.ctx is not None:
+                self.ctx.jobs.end()  # what went on behind the steps ends with them
             if not interrupted:
                 runner.reset()
 
@@ -201,6 +203,7 @@ class Session:
             for step in steps:
                 if not self._run_or_skip(ctx, step):
                     break
+            ctx.jobs.end()
             # --teardown: also after a failed step (an interruption propagates instead).
             if self.opts.teardown_after:
                 teardowns.teardown_body(self, announce=False)

@@ -119,6 +119,13 @@ class Control:
         result: dict[str, Any] = self._call("POST", "/images/load", body)
         return result
 
+    def node_images(self, cluster: str, node: str, image: str = "", digest: str = "",
+                    size: int = 0) -> list[str]:
+        """The images on one node (normalized refs), after marking `image` pulled there if given."""
+        body = {"cluster": cluster, "node": node, "image": image, "digest": digest, "size": size}
+        result: dict[str, list[str]] = self._call("POST", "/images/node", body)
+        return list(result["images"])
+
     def shutdown(self) -> None:
         self._call("POST", "/shutdown", {}, timeout=5.0)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from liqo_tutor.sim import KUBE_CACHE
+from liqo_tutor.sim.node_images import node_images
 from liqo_tutor.sim.store import ApiError, Cluster, ClusterSpec, Obj, World
 from liqo_tutor.sim.tools.common import atomic_write, normalize_image
 
@@ -428,6 +429,8 @@ class _ControlHandler(BaseHTTPRequestHandler):
                 self._reply(200, daemon.delete(urllib.parse.unquote(path[len("/clusters/"):])))
             elif method == "POST" and path == "/images/load":
                 self._reply(200, daemon.load_image(self._body()))
+            elif method == "POST" and path == "/images/node":
+                self._reply(200, node_images(daemon.world, self._body()))
             elif method == "POST" and path == "/shutdown":
                 self._reply(200, {"ok": True})
                 daemon.stop.set()

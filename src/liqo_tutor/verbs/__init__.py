@@ -14,7 +14,7 @@ from liqo_tutor.verbs.registry import get, names, register, unregister
 __all__ = ["BUILTIN", "ActionModel", "Verb", "get", "names", "register", "unregister", "when_of"]
 
 # Modules of the built-in kinds, in the order messages list them.
-BUILTIN = ("run", "create_cluster", "delete_cluster", "generated_command", "run_pod")
+BUILTIN = ("run", "create_cluster", "delete_cluster", "generated_command", "run_pod", "prefetch_images")
 
 for _module in BUILTIN:
     importlib.import_module(f"liqo_tutor.verbs.{_module}")

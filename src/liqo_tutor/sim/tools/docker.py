@@ -31,6 +31,7 @@ __all__ = [
     "build",
     "add_image",
     "find_image",
+    "image_entry",
     "known_image",
     "main",
     "render",
@@ -95,17 +96,24 @@ def find_image(sd: Path, ref: str) -> dict[str, Any] | None:
     return None
 
 
-def add_image(sd: Path, ref: str) -> dict[str, Any]:
+def image_entry(ref: str) -> dict[str, Any]:
+    """What a registry serves for `ref`: image ID, manifest digest, creation time, size (one scheme for
+    the host store and the kind nodes' containerd)."""
     full = normalize_image(ref)
     h = hashlib.sha256(full.encode()).hexdigest()
+    return {
+        "id": _digest("image/" + full),
+        "digest": _digest("manifest/" + full),
+        "created": time.time() - 86400 * (3 + int(h[:2], 16) % 60),
+        "size": 5_000_000 + int(h[2:8], 16) % 400_000_000,
+    }
+
+
+def add_image(sd: Path, ref: str) -> dict[str, Any]:
+    full = normalize_image(ref)
     with file_lock(sd / f"{STORE}.lock"):
         store = _load(sd)
-        entry = store.get(full) or {
-            "id": _digest("image/" + full),
-            "digest": _digest("manifest/" + full),
-            "created": time.time() - 86400 * (3 + int(h[:2], 16) % 60),
-            "size": 5_000_000 + int(h[2:8], 16) % 400_000_000,
-        }
+        entry = store.get(full) or image_entry(full)
         store[full] = entry
         write_json(_store_path(sd), store)
     return dict(entry, ref=full)
@@ -604,6 +612,10 @@ def main(argv: list[str]) -> int:
     if top["version"]:
         out(f"Docker version {CLIENT_VERSION}, build {GIT_COMMIT}\n")
         return 0
+    if rest[:1] == ["exec"] or rest[:2] == ["container", "exec"]:  # flags end at CONTAINER
+        from liqo_tutor.sim.tools import docker_exec
+
+        return docker_exec.main(rest)
     root = build()
     if top["help"]:
         out(_usage([root]))
