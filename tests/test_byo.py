@@ -94,6 +94,9 @@ def test_the_tutorial_runs_on_your_clusters(byo: Byo) -> None:
     assert "using your kubeconfig" in out
     assert "already done on london: Liqo is already running in london" in out
     assert "kind create" not in out and "liqoctl install" not in out
+    # Your clusters' nodes are not ours to reach: no image is pulled on them behind the steps.
+    transcript = (byo.workdir / ".liqo-tutor" / "transcript.jsonl").read_text()
+    assert "crictl" not in transcript and '"docker", "exec"' not in transcript
     # --explain: what changed, computed from the clusters themselves.
     assert "node newyork appeared (virtual node)" in out
     assert "no pod runs in liqo-demo" in out

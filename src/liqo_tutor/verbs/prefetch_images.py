@@ -65,6 +65,8 @@ class PrefetchImagesVerb(Verb[PrefetchImagesModel]):
             return
         spec = self.spec(action)
         images = ctx.text(spec.images, cluster).split()
+        if not images:
+            return  # no pod of the tutorial runs in this cluster
         nodes = ctx.argv(spec.nodes, cluster)
         timeout = ctx.scaled(action.timeout)
         ctx.jobs.start(f"prefetch {cluster}", partial(_per_node, ctx, spec, cluster, nodes, images, timeout))
