@@ -32,9 +32,13 @@ run: install
 	$(BIN)/liqo-tutor run service-offloading
 
 # Tests run in parallel workers (pytest-xdist), one test file per worker at a time. tests/conftest.py
-# hands out the files holding end-to-end (slow) tests first and the many short files last, so both
+# hands out the files holding end-to-end (slow) tests first and the many short files last, so the
 # workers finish together (a module fixture shared by a file's tests stays on one worker).
-PYTEST_WORKERS ?= auto
+# One worker more than cores: the tests spend much of their time waiting (kubectl's round trips, polls,
+# the playground's simulated durations), which another worker fills (2 cores: the whole suite took
+# 521 s with 2 workers and 446 s with 3, one run each on the same machine; test-fast 79 s and 64 s).
+WORKERS := $(shell echo $$(( $$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1) + 1 )))
+PYTEST_WORKERS ?= $(WORKERS)
 PYTEST := $(BIN)/python -m pytest -q --dist loadfile
 
 test: install
@@ -44,9 +48,7 @@ test: install
 # tools and API server read by the real kubectl. It leaves out what is marked slow, the runs that
 # drive a whole playground: the tutorials end to end (both Liqo lines, wrong copies, bring-your-own
 # clusters, learner mode, Ctrl-C, the fault matrix, the playground by hand) and the typer-floor install.
-# One worker more than cores: these short tests spend much of their time waiting for kubectl's
-# round trips and for polls, which another worker fills (2 cores: 79 s with 2 workers, 64 s with 3).
-FAST_WORKERS ?= $(shell echo $$(( $$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1) + 1 )))
+FAST_WORKERS ?= $(WORKERS)
 test-fast: install
 	$(PYTEST) -n $(FAST_WORKERS) -m "not kind and not slow"
 
