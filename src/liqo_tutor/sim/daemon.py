@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from liqo_tutor.sim import KUBE_CACHE
-from liqo_tutor.sim.node_images import node_images
+from liqo_tutor.sim.node_images import node_image_entry, node_images, put_on_node
 from liqo_tutor.sim.store import ApiError, Cluster, ClusterSpec, Obj, World
-from liqo_tutor.sim.tools.common import atomic_write, normalize_image
+from liqo_tutor.sim.tools.common import atomic_write
 
-__all__ = ["Daemon", "main", "node_image_entry"]
+__all__ = ["Daemon", "main"]
 
 log = logging.getLogger("liqo_tutor.sim.daemon")
 
@@ -44,14 +44,6 @@ POKE_SPACING = 1.0
 # at the latest BURST_MAX after the loop saw it.
 QUIET = 0.004
 BURST_MAX = 0.05
-
-
-def node_image_entry(image: str, image_id: str, size: int) -> Obj:
-    """A Node status.images entry as containerd reports a loaded image (tag and digest names)."""
-    ref = normalize_image(image)
-    repo = ref.split("@", 1)[0].rsplit(":", 1)[0] if ":" in ref.rsplit("/", 1)[-1] else ref.split("@", 1)[0]
-    names = [ref] + ([f"{repo}@{image_id}"] if image_id else [])
-    return {"names": names, "sizeBytes": size}
 
 
 class Daemon:
@@ -248,11 +240,7 @@ class Daemon:
             loaded.append({"image": image, "id": image_id, "size": size})
             entry = node_image_entry(image, image_id, size)
             for node in cluster.list("nodes"):
-                status = node.get("status") or {}
-                images = [i for i in status.get("images") or []
-                          if entry["names"][0] not in i.get("names", [])]
-                status["images"] = [*images, entry]
-                cluster.update_status("nodes", None, node["metadata"]["name"], status)
+                put_on_node(cluster, node, entry)
             self.world.changed()
             return self.cluster_info(cluster)
 

@@ -14,6 +14,7 @@ from liqo_tutor.sim.helpers import is_virtual_node as _is_virtual
 from liqo_tutor.sim.helpers import live
 from liqo_tutor.sim.helpers import pod_ready as _pod_ready
 from liqo_tutor.sim.helpers import set_status as _set_status
+from liqo_tutor.sim.node_images import image_ref
 from liqo_tutor.sim.store import Cluster, Obj, World, now_iso
 
 __all__ = ["Kubelet", "PodCleanup", "PodGC"]
@@ -53,15 +54,15 @@ class Kubelet:
             loaded = cluster.private.get("loaded_images", [])
             pulled = [
                 *pulled,
-                *(_image_ref(e.get("image", "")) for e in loaded),
-                *(_image_ref(i) for i in kindpods.preloaded_images(cluster)),
+                *(image_ref(e.get("image", "")) for e in loaded),
+                *(image_ref(i) for i in kindpods.preloaded_images(cluster)),
             ]
             start = now
             tl["containers"] = {}
             for c in pod["spec"].get("containers") or []:
                 image = c.get("image", "")
                 beh = images.behaviour_for(image)
-                present = image in pulled or _image_ref(image) in pulled
+                present = image in pulled or image_ref(image) in pulled
                 pull = 0.0 if present and c.get("imagePullPolicy") != "Always" else delay("image_pull")
                 if present and c.get("imagePullPolicy") == "Always":
                     pull = delay("image_pull") * 0.2
@@ -301,12 +302,3 @@ class PodGC:
                 seen.pop(uid, None)
                 changed = True
         return changed
-
-
-def _image_ref(image: str) -> str:
-    """`liqo/flights-service`, `docker.io/liqo/flights-service:latest` -> one canonical reference."""
-    ref = image.split("@", 1)[0]
-    for prefix in ("docker.io/", "index.docker.io/"):
-        ref = ref.removeprefix(prefix)
-    ref = ref.removeprefix("library/")
-    return ref if ":" in ref.rsplit("/", 1)[-1] else f"{ref}:latest"

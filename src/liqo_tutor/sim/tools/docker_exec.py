@@ -162,19 +162,13 @@ _GLOBAL_BOOL = {"-D", "--debug", "--enable-tracing"}
 
 
 def _crictl(sd: Path, target: tuple[str, str], argv: list[str], tty: bool) -> int:
-    rest = list(argv)
-    while rest and rest[0].startswith("-"):
-        flag = rest.pop(0)
-        if flag.split("=", 1)[0] in _GLOBAL_VALUED and "=" not in flag and rest:
-            rest.pop(0)
-        elif flag.split("=", 1)[0] not in _GLOBAL_VALUED | _GLOBAL_BOOL:
-            return _log_fatal(f"flag provided but not defined: {flag}", tty)
-    if not rest:
-        out("NAME:\n   crictl - client for CRI\n\nUSAGE:\n   crictl [global options] command "
-            "[command options]\n")
-        return 0
-    word, args = rest[0], rest[1:]
     try:
+        _, rest = _split_flags(argv, _GLOBAL_VALUED, _GLOBAL_BOOL)
+        if not rest:
+            out("NAME:\n   crictl - client for CRI\n\nUSAGE:\n   crictl [global options] command "
+                "[command options]\n")
+            return 0
+        word, args = rest[0], rest[1:]
         if word == "pull":
             return _pull(sd, target, args, tty)
         if word in ("images", "image", "img"):
@@ -255,16 +249,6 @@ def _control(sd: Path) -> Any:
     return ctl
 
 
-def _human(size: float) -> str:
-    """go-units HumanSizeWithPrecision(size, 3): decimal units."""
-    units = ("B", "kB", "MB", "GB", "TB", "PB")
-    i = 0
-    while size >= 1000 and i < len(units) - 1:
-        size /= 1000
-        i += 1
-    return f"{size:.3g}{units[i]}"
-
-
 def _images(sd: Path, target: tuple[str, str], args: list[str]) -> int:
     flags, rest = _split_flags(args, {"--filter", "-f", "--output", "-o"},
                                {"--verbose", "-v", "--quiet", "-q", "--digests", "--no-trunc", "--pinned",
@@ -286,7 +270,7 @@ def _images(sd: Path, target: tuple[str, str], args: list[str]) -> int:
         entry = docker.image_entry(ref)
         repo, _, tag = ref.rpartition(":")
         image_id = str(entry["id"]) if full else str(entry["id"]).removeprefix("sha256:")[:_ID_LEN]
-        rows.append([repo, tag, image_id, _human(float(entry["size"]))])
+        rows.append([repo, tag, image_id, docker._size(int(entry["size"]))])
     widths = [max(_TABLE_MIN, max(len(r[i]) for r in rows) + _TABLE_PAD) for i in range(3)]
     out("".join("".join(r[i].ljust(widths[i]) for i in range(3)) + r[3] + "\n" for r in rows))
     return 0
